@@ -43,7 +43,7 @@ export function isKeelError(error: unknown, code?: ErrorCode): error is KeelErro
 /** File-system errors carry a POSIX code (ENOENT, EIO, ENOSPC, ...). */
 export function errnoCode(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error) {
-    const code = (error).code;
+    const code = error.code;
     if (typeof code === 'string') return code;
   }
   return undefined;

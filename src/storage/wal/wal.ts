@@ -89,32 +89,29 @@ export class Wal {
    * they are durable under the fsync policy. Validation is synchronous, so concurrent callers
    * may each append at `nextIndex` in turn.
    */
-  append(records: readonly WalRecord[]): Promise<number> {
-    try {
-      this.checkWritable();
-      assert(records.length > 0, 'append of no records');
-      let expected = this.nextIndexValue ?? records[0]!.index;
-      let bytes = 0;
-      for (const record of records) {
-        if (record.index !== expected) {
-          throw new KeelError('WAL_INDEX_GAP', `append at index ${record.index}, expected ${expected}`, { data: { index: record.index, expected } });
-        }
-        assert(Number.isSafeInteger(record.term) && record.term >= 0, `record term out of range: ${record.term}`);
-        if (record.payload.length > this.options.recordPayloadBytesMax) {
-          throw new KeelError('WAL_RECORD_TOO_LARGE', `record of ${record.payload.length} bytes exceeds recordPayloadBytesMax (${this.options.recordPayloadBytesMax})`, { data: { size: record.payload.length } });
-        }
-        bytes += frameSize(record.payload.length);
-        expected += 1;
+  async append(records: readonly WalRecord[]): Promise<number> {
+    // Everything before the first await runs synchronously, so index reservation is atomic.
+    this.checkWritable();
+    assert(records.length > 0, 'append of no records');
+    let expected = this.nextIndexValue ?? records[0]!.index;
+    let bytes = 0;
+    for (const record of records) {
+      if (record.index !== expected) {
+        throw new KeelError('WAL_INDEX_GAP', `append at index ${record.index}, expected ${expected}`, { data: { index: record.index, expected } });
       }
-      this.nextIndexValue = expected;
-      return new Promise<number>((resolve, reject) => {
-        this.pending.push({ records, bytes, resolve, reject });
-        this.pendingBytes += bytes;
-        this.requestFlush();
-      });
-    } catch (error) {
-      return Promise.reject(error);
+      assert(Number.isSafeInteger(record.term) && record.term >= 0, `record term out of range: ${record.term}`);
+      if (record.payload.length > this.options.recordPayloadBytesMax) {
+        throw new KeelError('WAL_RECORD_TOO_LARGE', `record of ${record.payload.length} bytes exceeds recordPayloadBytesMax (${this.options.recordPayloadBytesMax})`, { data: { size: record.payload.length } });
+      }
+      bytes += frameSize(record.payload.length);
+      expected += 1;
     }
+    this.nextIndexValue = expected;
+    return new Promise<number>((resolve, reject) => {
+      this.pending.push({ records, bytes, resolve, reject });
+      this.pendingBytes += bytes;
+      this.requestFlush();
+    });
   }
 
   /** Appends one record at the next index; resolves with its index once durable. */
