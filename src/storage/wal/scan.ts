@@ -74,6 +74,21 @@ function isZeroWord(bytes: Uint8Array, offset: number): boolean {
 }
 
 function lastNonZeroOffset(bytes: Uint8Array, from: number): number {
-  for (let i = bytes.length - 1; i >= from; i--) if (bytes[i] !== 0) return i;
+  // Word-at-a-time over the aligned middle: preallocated segments are mostly zeros, and this
+  // runs on every open.
+  let end = bytes.length;
+  const alignedStart = Math.ceil((bytes.byteOffset + from) / 4) * 4 - bytes.byteOffset;
+  const alignedEnd = Math.floor((bytes.byteOffset + end) / 4) * 4 - bytes.byteOffset;
+  for (let i = end - 1; i >= alignedEnd && i >= from; i--) if (bytes[i] !== 0) return i;
+  if (alignedEnd > alignedStart) {
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset + alignedStart, (alignedEnd - alignedStart) / 4);
+    let w = words.length - 1;
+    while (w >= 0 && words[w] === 0) w--;
+    end = alignedStart + (w + 1) * 4;
+    for (let i = end - 1; i >= alignedStart; i--) if (bytes[i] !== 0) return i;
+  } else {
+    end = Math.min(end, alignedEnd);
+  }
+  for (let i = Math.min(end, alignedStart) - 1; i >= from; i--) if (bytes[i] !== 0) return i;
   return from - 1;
 }

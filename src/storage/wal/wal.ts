@@ -57,7 +57,7 @@ export class Wal {
     const options = resolveWalOptions(input);
     const { segments, report } = await recoverWal(options);
     const wal = new Wal(options, segments);
-    wal.prepareNextSegment();
+    if (segments.length === 0) wal.prepareNextSegment();
     return { wal, report };
   }
 
@@ -358,6 +358,7 @@ export class Wal {
       }
       segment.endOffset += size;
       this.stats_.bytesAppended += size;
+      if (segment.endOffset > this.options.segmentSizeBytes / 2) this.prepareNextSegment();
       start = end;
     }
     this.stats_.batches += 1;
@@ -388,7 +389,6 @@ export class Wal {
     const segment = await activateSegment(this.options.fs, this.options.dir, handle, seq, record.index);
     this.segments.push(segment);
     this.stats_.segmentsCreated += 1;
-    this.prepareNextSegment();
     return segment;
   }
 
@@ -397,7 +397,7 @@ export class Wal {
     return last === undefined ? 1 : last.seq + 1;
   }
 
-  /** Zero-fills the next segment in the background so that rotation does not stall appends. */
+  /** Zero-fills the next segment in the background (once the active one is half full) so rotation does not stall appends. */
   private prepareNextSegment(): void {
     if (this.prepared !== undefined) return;
     this.prepared = preallocateSegment(this.options.fs, this.options.dir, this.nextSegmentSeq(), this.options.segmentSizeBytes);
