@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { memoryFs } from './storage.test-kit.js';
-import { HardStateStore, emptyHardState } from './hard-state.js';
+import { HARD_STATE_FORMAT_VERSION, HardStateStore, emptyHardState } from './hard-state.js';
+import { maskedCrc32c } from './crc.js';
 
 const PATH = '/data/hardstate';
 
@@ -45,6 +46,22 @@ describe('hard state', () => {
     expect(report.damagedSlots).toEqual([0]);
   });
 
+  it('every single-bit flip in the newest slot is detected: the previous state is used, never a mangled one', async () => {
+    for (let byte = 0; byte < 64 + 8; byte++) {
+      for (let bit = 0; bit < 8; bit++) {
+        const fs = memoryFs();
+        await fs.mkdirp('/data');
+        const { store } = await HardStateStore.open(fs, PATH);
+        await store.save({ term: 1, vote: 'a', commit: 1 });
+        await store.save({ term: 2, vote: 'node-two', commit: 2 });
+        fs.flipBit(PATH, byte, bit);
+        const { state, report } = await HardStateStore.open(fs, PATH);
+        expect(state, `flip at byte ${byte} bit ${bit}`).toEqual({ term: 1, vote: 'a', commit: 1 });
+        expect(report.damagedSlots).toEqual([0]);
+      }
+    }
+  });
+
   it('both slots damaged is HARD_STATE_CORRUPT naming the file', async () => {
     const fs = memoryFs();
     await fs.mkdirp('/data');
@@ -62,5 +79,23 @@ describe('hard state', () => {
     const { store } = await HardStateStore.open(fs, PATH);
     await store.save({ term: 2, vote: undefined, commit: 0 });
     await expect(store.save({ term: 1, vote: undefined, commit: 0 })).rejects.toThrow(/backwards/);
+  });
+});
+
+describe('hard state format', () => {
+  it('a file written by a newer format version is refused with a clear error', async () => {
+    const fs = memoryFs();
+    await fs.mkdirp('/data');
+    const { store } = await HardStateStore.open(fs, PATH);
+    await store.save({ term: 1, vote: 'a', commit: 1 });
+    const bytes = fs.durableBytes(PATH)!.slice(4096, 4096 + 512);
+    const view = new DataView(bytes.buffer);
+    view.setUint16(8, HARD_STATE_FORMAT_VERSION + 1, true);
+    view.setUint32(12, 0, true);
+    view.setUint32(12, maskedCrc32c(bytes), true);
+    const handle = await fs.open(PATH, 'readWrite');
+    await handle.write(4096, bytes);
+    await handle.sync();
+    await expect(HardStateStore.open(fs, PATH)).rejects.toMatchObject({ code: 'FORMAT_VERSION_UNSUPPORTED', data: { file: PATH } });
   });
 });

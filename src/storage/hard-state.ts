@@ -111,16 +111,19 @@ function encodeSlot(seq: number, state: HardState): Uint8Array {
   writeU64(view, 24, state.term);
   writeU64(view, 32, state.commit);
   bytes.set(vote, FIXED_SIZE);
-  view.setUint32(12, maskedCrc32c(bytes.subarray(16)), true);
+  view.setUint32(12, maskedCrc32c(bytes), true);
   return bytes;
 }
 
 function decodeSlot(bytes: Uint8Array, path: string): DecodedSlot | { readonly kind: 'empty' } | { readonly kind: 'damaged' } {
   if (bytes.every((b) => b === 0)) return { kind: 'empty' };
   if (bytes.length < SLOT_SIZE) return { kind: 'damaged' };
-  const view = viewOf(bytes);
-  if (maskedCrc32c(bytes.subarray(16)) !== view.getUint32(12, true)) return { kind: 'damaged' };
-  if (!MAGIC.every((b, i) => bytes[i] === b)) return { kind: 'damaged' };
+  const copy = bytes.slice(0, SLOT_SIZE);
+  const view = viewOf(copy);
+  const stored = view.getUint32(12, true);
+  view.setUint32(12, 0, true);
+  if (maskedCrc32c(copy) !== stored) return { kind: 'damaged' };
+  if (!MAGIC.every((b, i) => copy[i] === b)) return { kind: 'damaged' };
   const version = view.getUint16(8, true);
   if (version > HARD_STATE_FORMAT_VERSION) {
     throw new KeelError('FORMAT_VERSION_UNSUPPORTED', `${path}: hard-state format version ${version} is newer than this build supports (${HARD_STATE_FORMAT_VERSION}); upgrade Keel`, { data: { file: path, version } });
@@ -130,6 +133,6 @@ function decodeSlot(bytes: Uint8Array, path: string): DecodedSlot | { readonly k
   const term = readU64(view, 24);
   const commit = readU64(view, 32);
   if (seq < 1 || term < 0 || commit < 0 || (voteLength !== 0xffff && voteLength > VOTE_BYTES_MAX)) return { kind: 'damaged' };
-  const vote = voteLength === 0xffff ? undefined : fromUtf8(bytes.subarray(FIXED_SIZE, FIXED_SIZE + voteLength));
+  const vote = voteLength === 0xffff ? undefined : fromUtf8(copy.subarray(FIXED_SIZE, FIXED_SIZE + voteLength));
   return { kind: 'valid', seq, state: Object.freeze({ term, vote, commit }) };
 }
