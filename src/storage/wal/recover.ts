@@ -2,6 +2,7 @@
  * Opening a WAL directory: find the segments, verify every record, repair a torn tail,
  * refuse (or, when told, salvage) mid-log corruption. Rules in docs/storage.md.
  */
+import { bugs } from '../../core/bug-switches.js';
 import { KeelError, describeError, errnoCode } from '../../core/errors.js';
 import { joinPath } from '../../core/path.js';
 import type { FileSystem } from '../../ports/file-system.js';
@@ -100,7 +101,7 @@ async function scanAll(
       continue;
     }
     if (damage.torn) {
-      await cutAt(segment, options.segmentSizeBytes);
+      if (!bugs.skipTornTailTruncation) await cutAt(segment, options.segmentSizeBytes);
       tornTail = { file: path, offset: scan.endOffset, droppedBytes: damage.droppedBytes };
       segments.push(segment);
       continue;
