@@ -60,30 +60,40 @@ export interface TimedWindow {
   readonly durationMs: number;
 }
 
-export interface TimedResult {
-  /** Operations that completed inside the measured window. */
-  readonly ops: number;
-  readonly opsPerSec: number;
-  readonly latency: LatencySummary;
-  /** performance.now() when the measured window opened and when the last loop stopped. */
-  readonly startedAtMs: number;
-  readonly stoppedAtMs: number;
+/**
+ * One measured quantity accumulated over several rounds. The benchmark interleaves short rounds of
+ * the baseline and of the WAL, so that drift in the disk's speed (a shared virtual disk drifts a
+ * lot) hits both alike instead of whichever happened to run during a slow spell.
+ */
+export class Series {
+  readonly latency = new LatencyRecorder();
+  ops = 0;
+  measuredMs = 0;
+  readonly roundOpsPerSec: number[] = [];
+
+  get opsPerSec(): number {
+    return this.measuredMs === 0 ? Number.NaN : this.ops / (this.measuredMs / 1000);
+  }
+
+  addRound(ops: number, durationMs: number): void {
+    this.ops += ops;
+    this.measuredMs += durationMs;
+    this.roundOpsPerSec.push(ops / (durationMs / 1000));
+  }
 }
 
 /**
- * Runs `concurrency` async loops of `op` for warmup + duration. Counts and times the operations
+ * Runs `concurrency` async loops of `op` for warmup + duration, adding to `series` the operations
  * that complete inside the measured window (a latency may have started in the warm-up).
  * `onWindowStart` runs once, at the first completion inside the window (e.g. to snapshot stats).
  */
-export async function runTimed(
-  concurrency: number, window: TimedWindow, op: () => Promise<void>, onWindowStart?: () => void,
-): Promise<TimedResult> {
+export async function runRound(
+  series: Series, concurrency: number, window: TimedWindow, op: () => Promise<void>, onWindowStart?: () => void,
+): Promise<void> {
   assert(Number.isSafeInteger(concurrency) && concurrency > 0, `concurrency must be a positive integer, got ${concurrency}`);
-  const recorder = new LatencyRecorder();
-  const begin = performance.now();
-  const windowStart = begin + window.warmupMs;
+  const windowStart = performance.now() + window.warmupMs;
   const windowEnd = windowStart + window.durationMs;
-  let started = false;
+  let ops = 0;
   const loop = async (): Promise<void> => {
     for (;;) {
       const before = performance.now();
@@ -91,33 +101,52 @@ export async function runTimed(
       await op();
       const after = performance.now();
       if (after < windowStart || after > windowEnd) continue;
-      if (!started) {
-        started = true;
-        onWindowStart?.();
-      }
-      recorder.add(after - before);
+      if (ops === 0) onWindowStart?.();
+      ops += 1;
+      series.latency.add(after - before);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, loop));
-  const stoppedAtMs = performance.now();
-  return { ops: recorder.size, opsPerSec: recorder.size / (window.durationMs / 1000), latency: recorder.summary(), startedAtMs: windowStart, stoppedAtMs };
+  series.addRound(ops, window.durationMs);
 }
 
-/** The same for a synchronous operation on one thread (blocks the event loop while it runs). */
-export function runTimedSync(window: TimedWindow, op: () => void): TimedResult {
-  const recorder = new LatencyRecorder();
-  const begin = performance.now();
-  const windowStart = begin + window.warmupMs;
+/** Longest stretch a blocking round holds the event loop: signals (Ctrl-C) must get through. */
+const blockingStretchMsMax = 10;
+
+/**
+ * The same for a synchronous operation on one thread. It blocks the event loop, so it yields every
+ * few milliseconds (tsx SIGKILLs a child that does not answer a relayed signal within 60 ms, which
+ * would skip the cleanup); time spent yielding is not counted as measured time.
+ */
+export async function runRoundBlocking(series: Series, window: TimedWindow, op: () => void): Promise<void> {
+  const windowStart = performance.now() + window.warmupMs;
   const windowEnd = windowStart + window.durationMs;
+  let ops = 0;
+  let yieldedMs = 0;
+  let stretchStart = performance.now();
   for (;;) {
     const before = performance.now();
     if (before >= windowEnd) break;
+    if (before - stretchStart >= blockingStretchMsMax) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      stretchStart = performance.now();
+      yieldedMs += Math.max(0, Math.min(stretchStart, windowEnd) - Math.max(before, windowStart));
+      continue;
+    }
     op();
     const after = performance.now();
-    if (after >= windowStart && after <= windowEnd) recorder.add(after - before);
+    if (after < windowStart || after > windowEnd) continue;
+    ops += 1;
+    series.latency.add(after - before);
   }
-  const stoppedAtMs = performance.now();
-  return { ops: recorder.size, opsPerSec: recorder.size / (window.durationMs / 1000), latency: recorder.summary(), startedAtMs: windowStart, stoppedAtMs };
+  series.addRound(ops, window.durationMs - yieldedMs);
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Rounds for the JSON report; NaN and infinities become null (JSON has no NaN). */

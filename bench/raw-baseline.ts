@@ -5,11 +5,11 @@
  */
 import { execFile } from 'node:child_process';
 import { accessSync, closeSync, constants, fdatasyncSync, openSync, writeSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { assert } from '../src/core/assert.js';
-import { makePayload, runTimed, runTimedSync, type TimedResult, type TimedWindow } from './measure.js';
+import { runRound, runRoundBlocking, type Series, type TimedWindow } from './measure.js';
 
 /** Size of the baseline file; writes wrap around to offset 0 at its end (the blocks stay allocated). */
 export const rawFileSizeBytes = 64 * 1024 * 1024;
@@ -31,37 +31,57 @@ export async function preallocateZeros(path: string, sizeBytes: number): Promise
   }
 }
 
-/** One writer, node:fs/promises FileHandle (the WAL's I/O path): write at the next offset, then fdatasync. */
-export async function rawAsyncWriteSync(path: string, payloadBytes: number, window: TimedWindow): Promise<TimedResult> {
-  const payload = makePayload(payloadBytes);
-  const handle = await open(path, 'r+');
-  try {
-    let position = 0;
-    return await runTimed(1, window, async () => {
-      const { bytesWritten } = await handle.write(payload, 0, payload.length, position);
-      assert(bytesWritten === payload.length, 'short write in the raw baseline');
-      await handle.datasync();
-      position = position + 2 * payload.length > rawFileSizeBytes ? 0 : position + payload.length;
-    });
-  } finally {
-    await handle.close();
-  }
-}
+/**
+ * The baseline file, open for both loops: one writer, positional writes at sequential offsets
+ * (wrapping to 0 at the end of the file), each followed by fdatasync.
+ */
+export class RawTarget {
+  private position = 0;
 
-/** The same loop with blocking calls (fs.writeSync + fs.fdatasyncSync): no thread-pool hop. */
-export function rawBlockingWriteSync(path: string, payloadBytes: number, window: TimedWindow): TimedResult {
-  const payload = makePayload(payloadBytes);
-  const fd = openSync(path, 'r+');
-  try {
-    let position = 0;
-    return runTimedSync(window, () => {
-      const written = writeSync(fd, payload, 0, payload.length, position);
-      assert(written === payload.length, 'short write in the raw baseline');
-      fdatasyncSync(fd);
-      position = position + 2 * payload.length > rawFileSizeBytes ? 0 : position + payload.length;
+  private constructor(
+    private readonly handle: FileHandle,
+    private readonly fd: number,
+  ) {}
+
+  static async open(path: string): Promise<RawTarget> {
+    const handle = await open(path, 'r+');
+    let fd: number;
+    try {
+      fd = openSync(path, 'r+');
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    return new RawTarget(handle, fd);
+  }
+
+  /** node:fs/promises FileHandle write + datasync: the WAL's own I/O path (a thread-pool hop per call). */
+  async asyncRound(series: Series, payload: Uint8Array, window: TimedWindow): Promise<void> {
+    await runRound(series, 1, window, async () => {
+      const { bytesWritten } = await this.handle.write(payload, 0, payload.length, this.position);
+      assert(bytesWritten === payload.length, 'short write in the raw baseline');
+      await this.handle.datasync();
+      this.advance(payload.length);
     });
-  } finally {
-    closeSync(fd);
+  }
+
+  /** fs.writeSync + fs.fdatasyncSync: the same system calls without the thread-pool hop. */
+  async blockingRound(series: Series, payload: Uint8Array, window: TimedWindow): Promise<void> {
+    await runRoundBlocking(series, window, () => {
+      const written = writeSync(this.fd, payload, 0, payload.length, this.position);
+      assert(written === payload.length, 'short write in the raw baseline');
+      fdatasyncSync(this.fd);
+      this.advance(payload.length);
+    });
+  }
+
+  async close(): Promise<void> {
+    closeSync(this.fd);
+    await this.handle.close();
+  }
+
+  private advance(size: number): void {
+    this.position = this.position + 2 * size > rawFileSizeBytes ? 0 : this.position + size;
   }
 }
 

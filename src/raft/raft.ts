@@ -398,6 +398,13 @@ export class RaftNode {
     this.appendAsLeader('noop', new Uint8Array(0));
   }
 
+  /** Progress exists exactly for current members: a removed node re-added later starts afresh. */
+  private syncProgressToMembership(): void {
+    const members = new Set(allMembers(this.membership));
+    for (const id of [...this.progress.keys()]) if (!members.has(id) && id !== this.id) this.progress.delete(id);
+    for (const member of members) this.ensureProgress(member);
+  }
+
   private ensureProgress(id: NodeId): Progress {
     let pr = this.progress.get(id);
     if (pr === undefined) {
@@ -422,7 +429,7 @@ export class RaftNode {
     this.log.appendLocal([entry]);
     if (kind === 'config') {
       this.configLog.push({ index: entry.index, membership: decodeMembership(data) });
-      for (const member of allMembers(this.membership)) this.ensureProgress(member);
+      this.syncProgressToMembership();
     }
     this.broadcastAppend();
     return { ok: true, index: entry.index, term: entry.term };
@@ -467,11 +474,21 @@ export class RaftNode {
     pr.recentActive = true;
     pr.recovering = msg.recovering;
     if (!msg.success) {
+      if (msg.hintTerm === 0 && msg.hintIndex > 0 && msg.hintIndex <= pr.match) {
+        // The follower's log ends before what it once acknowledged: it lost entries (recovering,
+        // or a wiped disk). Believe its log. Lowering match only ever delays commits.
+        pr.match = msg.hintIndex - 1;
+        becomeProbe(pr);
+        this.sendAppend(msg.from);
+        return;
+      }
       if (pr.state === 'snapshot') return;
       if (pr.state === 'replicate' && msg.index <= pr.match) return; // stale rejection
       if (pr.state === 'probe' && msg.index !== pr.next - 1) return; // answer to an older probe
+      const next = Math.max(pr.match + 1, Math.min(msg.index, this.backtrackTo(msg.hintIndex, msg.hintTerm)));
+      if (pr.state === 'probe' && pr.probeSent && next === pr.next) return; // a duplicate of the rejection just handled
       becomeProbe(pr);
-      pr.next = Math.max(pr.match + 1, Math.min(msg.index, this.backtrackTo(msg.hintIndex, msg.hintTerm)));
+      pr.next = next;
       this.sendAppend(msg.from);
       return;
     }
@@ -486,7 +503,8 @@ export class RaftNode {
       freeInflight(pr, msg.index);
       if (pr.state === 'probe') pr.probeSent = false;
     }
-    if (this.role === 'leader') this.sendAppend(msg.from);
+    // Keep the pipeline full; an up-to-date follower gets nothing (commit news travels with the next append or heartbeat).
+    if (this.role === 'leader' && pr.next <= this.log.lastIndex()) this.sendAppend(msg.from);
   }
 
   /** Fast backtracking (Raft paper §5.3 optimisation): skip a whole conflicting term at once. */

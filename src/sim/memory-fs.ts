@@ -194,6 +194,12 @@ export class MemoryFileSystem implements FileSystem {
     return this.peek(path) !== undefined;
   }
 
+  /** Inspection: names in a directory (sorted), or [] when it does not exist. */
+  listNames(path: string): string[] {
+    const entry = this.peek(path);
+    return entry?.kind === 'dir' ? [...entry.cached.keys()].sort() : [];
+  }
+
   get stats(): Readonly<MemoryFileSystemStats> {
     return { ...this.counters };
   }

@@ -1,0 +1,11 @@
+/** Linearizability checking of kv-history v1 histories (docs/check.md). */
+export {
+  parseHistory, formatHistoryOp, describeOp, historyErrorsMax,
+  type HistoryOp, type GetOp, type PutOp, type AppendOp, type DeleteOp, type CasOp, type OpName, type OpStatus,
+  type HistoryError, type ParseResult,
+} from './history.js';
+export {
+  checkHistory, checkDefaults,
+  type CheckOptions, type CheckResult, type CheckStatus, type KeyResult, type KeyStatus, type IllegalWitness,
+} from './linearizability.js';
+export { runCheckCli, formatReport, exitCodeOf, checkExitCodes, type CheckCliResult } from './cli-report.js';

@@ -1,0 +1,180 @@
+/**
+ * The one driver loop shared by the simulator and real processes:
+ * ready -> persist -> send -> apply -> advance (the Ready contract in raft/types.ts).
+ * It also takes local snapshots, resolves proposals once their entry is applied, and serves
+ * ReadIndex reads once the state machine has caught up with the read index.
+ */
+import { bugs } from '../core/bug-switches.js';
+import type { StateMachine } from '../ports/state-machine.js';
+import type { RaftNode } from '../raft/raft.js';
+import type { Entry, Message, Snapshot } from '../raft/types.js';
+import type { RaftStorage } from './raft-storage.js';
+
+export type ProposalOutcome =
+  | { readonly kind: 'applied'; readonly result: Uint8Array }
+  /** The entry was replaced by another leader's: the command was not applied. */
+  | { readonly kind: 'lost' };
+
+export type ReadOutcome = { readonly kind: 'ok'; readonly index: number } | { readonly kind: 'dropped' };
+
+export interface DriverHooks {
+  send(message: Message): void;
+  /** Called after each applied entry (invariant checks, metrics). */
+  onApplied?(entry: Entry, digestAfter: () => string): void;
+  /** The driver hit an I/O error: the process must stop (fail-stop); recovery decides on restart. */
+  onFatal(error: unknown): void;
+}
+
+export interface DriverOptions {
+  /** Take a local snapshot and compact the log every this many applied entries. */
+  readonly snapshotEveryEntries: number;
+  /** The state machine's encoding of a command that changes nothing (for no-op and config entries). */
+  readonly noopCommand: Uint8Array;
+}
+
+export class NodeDriver {
+  private running: Promise<void> | undefined;
+  private readonly proposals = new Map<number, { term: number; resolve: (outcome: ProposalOutcome) => void }>();
+  private readonly reads = new Map<number, (outcome: ReadOutcome) => void>();
+  private readonly readsWaitingApply: { index: number; resolve: (outcome: ReadOutcome) => void }[] = [];
+  private latestSnapshot: Snapshot | undefined;
+  private appliedSinceSnapshot = 0;
+  private nextReadId = 1;
+  private stopped = false;
+  private readonly noopCommand: Uint8Array;
+
+  constructor(
+    readonly raft: RaftNode,
+    private readonly storage: RaftStorage,
+    readonly stateMachine: StateMachine,
+    private readonly hooks: DriverHooks,
+    private readonly options: DriverOptions,
+    snapshot: Snapshot | undefined,
+  ) {
+    this.latestSnapshot = snapshot;
+    this.noopCommand = options.noopCommand;
+  }
+
+  /** What the leader streams to followers that need a snapshot. */
+  snapshot(): Snapshot | undefined {
+    return this.latestSnapshot;
+  }
+
+  /** Processes everything raft has ready; call after every step, tick or proposal. */
+  kick(): void {
+    if (this.running !== undefined || this.stopped) return;
+    this.running = this.loop().then(
+      () => {
+        this.running = undefined;
+      },
+      (error: unknown) => {
+        this.running = undefined;
+        this.stop();
+        this.hooks.onFatal(error);
+      },
+    );
+  }
+
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** Resolves when the loop has nothing left to do. */
+  async idle(): Promise<void> {
+    while (this.running !== undefined) await this.running;
+  }
+
+  propose(data: Uint8Array): Promise<ProposalOutcome> | { readonly refused: string; readonly leader: string | undefined } {
+    const result = this.raft.propose(data);
+    if (!result.ok) return { refused: result.message, leader: result.leader };
+    this.kick();
+    return new Promise((resolve) => this.proposals.set(result.index, { term: result.term, resolve }));
+  }
+
+  /** A linearizable read point: resolves once the local state machine may serve the read. */
+  readIndex(): Promise<ReadOutcome> {
+    const id = this.nextReadId++;
+    const promise = new Promise<ReadOutcome>((resolve) => this.reads.set(id, resolve));
+    this.raft.readIndex(id);
+    this.kick();
+    return promise;
+  }
+
+  /** Stops processing (crash or shutdown); pending callers never hear back, like a dead process. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped && this.raft.hasReady()) {
+      const rd = this.raft.ready();
+      if (bugs.ackBeforeFsync) for (const m of rd.messages) this.hooks.send(m);
+      const keptSuffix = rd.snapshot !== undefined && this.raft.log.lastIndex() > rd.snapshot.meta.index;
+      await this.storage.persist(rd, keptSuffix);
+      if (this.stopped) return;
+      if (!bugs.ackBeforeFsync) for (const m of rd.messages) this.hooks.send(m);
+      if (rd.snapshot !== undefined) {
+        this.stateMachine.restore(rd.snapshot.data, rd.snapshot.meta.index);
+        this.latestSnapshot = rd.snapshot;
+        this.appliedSinceSnapshot = 0;
+      }
+      for (const entry of rd.committed) this.apply(entry);
+      for (const rs of rd.readStates) this.onReadState(rs.requestId, rs.index);
+      for (const id of rd.droppedReads) this.finishRead(id, { kind: 'dropped' });
+      this.raft.advance(rd);
+      this.serveWaitingReads();
+      if (this.appliedSinceSnapshot >= this.options.snapshotEveryEntries) await this.takeSnapshot();
+    }
+  }
+
+  private apply(entry: Entry): void {
+    // No-op and membership entries reach the state machine as no-ops, so that its applied index is
+    // Raft's and a snapshot taken at any applied index restores to exactly that index.
+    const command = entry.kind === 'normal' ? entry.data : this.noopCommand;
+    const result = this.stateMachine.apply({ index: entry.index, term: entry.term, command });
+    this.appliedSinceSnapshot += 1;
+    this.hooks.onApplied?.(entry, () => this.stateMachine.digest());
+    const waiter = this.proposals.get(entry.index);
+    if (waiter !== undefined) {
+      this.proposals.delete(entry.index);
+      waiter.resolve(waiter.term === entry.term ? { kind: 'applied', result } : { kind: 'lost' });
+    }
+  }
+
+  private onReadState(requestId: number, index: number): void {
+    const resolve = this.reads.get(requestId);
+    if (resolve === undefined) return;
+    this.reads.delete(requestId);
+    this.readsWaitingApply.push({ index, resolve });
+  }
+
+  private finishRead(requestId: number, outcome: ReadOutcome): void {
+    const resolve = this.reads.get(requestId);
+    if (resolve === undefined) return;
+    this.reads.delete(requestId);
+    resolve(outcome);
+  }
+
+  private serveWaitingReads(): void {
+    const applied = this.raft.log.applied;
+    for (let i = this.readsWaitingApply.length - 1; i >= 0; i--) {
+      const read = this.readsWaitingApply[i]!;
+      if (read.index <= applied) {
+        this.readsWaitingApply.splice(i, 1);
+        read.resolve({ kind: 'ok', index: read.index });
+      }
+    }
+  }
+
+  private async takeSnapshot(): Promise<void> {
+    const index = this.raft.log.applied;
+    const term = this.raft.log.term(index);
+    if (term === undefined) return;
+    const snapshot: Snapshot = { meta: { index, term, membership: this.raft.membershipAt(index) }, data: this.stateMachine.snapshot() };
+    await this.storage.saveSnapshot(snapshot);
+    this.latestSnapshot = snapshot;
+    this.raft.compact(index);
+    await this.storage.compact(snapshot.meta);
+    this.appliedSinceSnapshot = 0;
+  }
+}
