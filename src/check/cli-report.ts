@@ -64,8 +64,14 @@ export function formatReport(result: CheckResult, ops: readonly HistoryOp[], lin
     if (witness === undefined) continue;
     out.push(`  ${witness.explanation}`);
     out.push(`  cannot place: ${lineOf(witness.blocked)}: ${describeOp(ops[witness.blocked]!)}`);
+    for (const { write, overwrittenBy } of witness.evidence.slice(0, reportedPrefixOpsMax)) {
+      const what = write === null ? 'the initial absence of the key' : `${lineOf(write)}: ${describeOp(ops[write]!)}`;
+      const why = overwrittenBy === null ? 'called after it returned' : `overwritten by ${lineOf(overwrittenBy)}: ${describeOp(ops[overwrittenBy]!)}`;
+      out.push(`  evidence: ${what}, ${why}`);
+    }
     const shown = witness.prefix.slice(-reportedPrefixOpsMax);
     const skipped = witness.prefix.length - shown.length;
+    if (witness.reason === 'stale' || witness.reason === 'never-written') continue; // found before any search
     out.push(`  longest linearizable prefix: ${witness.prefix.length} operation(s)${skipped > 0 ? `, last ${shown.length}` : ''}${shown.length > 0 ? ':' : ''}`);
     for (const index of shown) out.push(`    ${lineOf(index)}: ${describeOp(ops[index]!)}`);
   }

@@ -176,7 +176,7 @@ describe('formatHistoryOp', () => {
 
   it('round-trips through parseHistory (property)', () => {
     const value = fc.string({ maxLength: 6 });
-    const base = { client: fc.nat(), key: fc.string({ maxLength: 4 }), call: fc.integer({ min: 0, max: 1e12 }), duration: fc.nat(1000), status: fc.constantFrom('ok', 'fail', 'info') as fc.Arbitrary<'ok' | 'fail' | 'info'> };
+    const base = { client: fc.nat(), key: fc.string({ maxLength: 4 }), call: fc.integer({ min: 0, max: 1e12 }), duration: fc.nat(1000), status: fc.constantFrom<'ok' | 'fail' | 'info'>('ok', 'fail', 'info') };
     const arbitraryOp: fc.Arbitrary<HistoryOp> = fc.oneof(
       fc.record({ ...base, output: fc.option(value, { nil: null }) }).map(({ duration, ...o }) => (o.status === 'ok' ? { ...o, op: 'get' as const, return: o.call + duration } : { client: o.client, key: o.key, call: o.call, status: o.status, op: 'get' as const, return: null })),
       fc.record({ ...base, value }).map(({ duration, ...o }) => ({ ...o, op: 'put' as const, return: o.status === 'info' ? null : o.call + duration })),

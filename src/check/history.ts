@@ -129,7 +129,9 @@ function clientDisciplineProblems(ops: readonly HistoryOp[], lines: readonly num
   });
   const problems: HistoryError[] = [];
   for (const [client, indexes] of byClient) {
-    indexes.sort((a, b) => ops[a]!.call - ops[b]!.call || lines[a]! - lines[b]!);
+    // By call, then by return (an op may start the instant a zero-length one ended), then by line.
+    const end = (index: number): number => ops[index]!.return ?? Infinity;
+    indexes.sort((a, b) => ops[a]!.call - ops[b]!.call || end(a) - end(b) || lines[a]! - lines[b]!);
     for (let i = 1; i < indexes.length; i++) {
       const before = ops[indexes[i - 1]!]!;
       const beforeLine = lines[indexes[i - 1]!]!;

@@ -8,16 +8,19 @@
  *   built as a string. Comparing one with a fixed state checks only the appended piece against
  *   the fixed value, memoized along the chain.
  *
- * In a key without appends, every value that no operation can observe (no get reads it, no cas
- * compares with it) is one state, `unreadState`: such values behave identically for every
- * operation, and merging them lets the search's memo see that two orders of unread writes meet.
+ * Every value that no operation can observe is one state, `unreadState`: without appends, a value
+ * no get reads and no cas compares with; with appends, a value that is no prefix of such a value
+ * (nor, then, is anything appended to it). Such values behave identically for every operation: a
+ * get or a successful cas is illegal, a failed cas legal, an info cas does not swap, an append
+ * keeps the value unobservable, a put or delete replaces it. Merging them lets the search's memo
+ * see that two orders of unread writes meet, and that junk appended by info operations is junk.
  */
 import { assert, assertNever } from '../core/assert.js';
 import type { HistoryOp } from './history.js';
 
 /** The state id of "the key does not exist". */
 export const absentState = 0;
-/** The state id shared by all values no operation observes (keys without appends). */
+/** The state id shared by all values no operation can observe. */
 export const unreadState = 1;
 /** What `step` returns when the operation cannot take effect in the given state. */
 export const illegalStep = -1;
@@ -41,12 +44,18 @@ type Transition =
 export class KeyModel {
   private readonly ids = new Map<string, number>();
   private readonly values: (string | null)[] = [null, null];
-  /** Values some operation observes; undefined when the key has appends (nothing is merged). */
-  private readonly observed: ReadonlySet<string | null> | undefined;
+  /** Values some operation observes: ok get outputs, cas expected values. */
+  private readonly observed: ReadonlySet<string | null>;
+  private readonly hasAppends: boolean;
+  /** With appends: the observed strings, sorted, so the ones with a given prefix are a range. */
+  private readonly observedSorted: readonly string[];
+  /** With appends: for each state, an observed value it is a prefix of (index into observedSorted; -1 for absent). */
+  private readonly fixedWitness: number[] = [-1, -1];
+  private readonly derivedWitness: number[] = [];
   private readonly transitions: readonly Transition[];
   /** Fixed states: absent, `unreadState` and every value an operation names. */
   readonly fixedStateCount: number;
-  /** Derived state `fixedStateCount + i` is `derivedParent[i]` + the suffix of op `derivedOp[i]`. */
+  /** Derived state `fixedStateCount + i` is the value of `derivedParent[i]` followed by `derivedSuffix[i]`. */
   private readonly derivedParent: number[] = [];
   private readonly derivedSuffix: string[] = [];
   private readonly derivedLength: number[] = [];
@@ -54,12 +63,17 @@ export class KeyModel {
   private readonly appended = new Map<number, number>();
   /** By `state * fixedStateCount + fixed`: whether the state's value is a prefix of the fixed one's. */
   private readonly prefixMemo = new Map<number, boolean>();
+  /** For `settableBases`, computed on first use. */
+  private settable: readonly number[] | undefined;
+  private readonly basesMemo = new Map<number, readonly number[]>();
   /** For `isUnobservableInfo`, computed on first use. */
   private maximalReads: readonly string[] | 'not-append-only' | undefined;
 
   /** `ops` are the operations the search places: ok ops and info writes (never fail ops or info gets). */
   constructor(private readonly ops: readonly HistoryOp[]) {
-    this.observed = ops.some((op) => op.op === 'append') ? undefined : observedValues(ops);
+    this.observed = observedValues(ops);
+    this.hasAppends = ops.some((op) => op.op === 'append');
+    this.observedSorted = this.hasAppends ? [...this.observed].filter((v): v is string => v !== null).sort() : [];
     this.transitions = ops.map((op) => this.compile(op));
     this.fixedStateCount = this.values.length;
   }
@@ -126,8 +140,41 @@ export class KeyModel {
     return !this.maximalReads.some((output) => output.includes(op.value));
   }
 
-  isAppend(opIndex: number): boolean {
-    return this.transitions[opIndex]!.kind === 'append';
+  /** The suffix an append adds, or undefined for other operations. */
+  appendedSuffix(opIndex: number): string | undefined {
+    const transition = this.transitions[opIndex]!;
+    return transition.kind === 'append' ? transition.suffix : undefined;
+  }
+
+  /** The length of a state's value (absent: 0). */
+  lengthOf(state: number): number {
+    const fixedCount = this.fixedStateCount;
+    return state < fixedCount ? (this.values[state] ?? '').length : this.derivedLength[state - fixedCount]!;
+  }
+
+  /** The value of a fixed state, absent as "" (for prefix tests). */
+  text(fixed: number): string {
+    assert(fixed < this.fixedStateCount, 'text() takes a fixed state');
+    return this.values[fixed] ?? '';
+  }
+
+  /**
+   * The states some operation sets (put, delete, cas) whose value is a proper prefix of the value
+   * of `fixed` (absent counting as ""): where appends could start building it after a reset.
+   */
+  settableBases(fixed: number): readonly number[] {
+    let bases = this.basesMemo.get(fixed);
+    if (bases === undefined) {
+      const target = this.values[fixed] ?? null;
+      this.settable ??= [...new Set(this.ops.map((_, index) => this.produces(index)).filter((state) => state >= 0))];
+      bases = target === null ? [] : this.settable.filter((state) => {
+        if (state === unreadState) return false;
+        const base = this.values[state] ?? '';
+        return base.length < target.length && target.startsWith(base);
+      });
+      this.basesMemo.set(fixed, bases);
+    }
+    return bases;
   }
 
   /** True if the value of `fixed` (a fixed state) properly extends that of `state` (absent counting as ""). */
@@ -143,13 +190,9 @@ export class KeyModel {
     return text !== null && this.lengthOf(state) === text.length && this.isPrefixOf(state, fixed);
   }
 
-  private lengthOf(state: number): number {
-    const fixedCount = this.fixedStateCount;
-    return state < fixedCount ? (this.values[state] ?? '').length : this.derivedLength[state - fixedCount]!;
-  }
-
   /** Whether the value of `state` is a prefix of the (string) value of the fixed state `fixed`. */
   private isPrefixOf(state: number, fixed: number): boolean {
+    if (state === unreadState) return false;
     const text = this.values[fixed] ?? '';
     const fixedCount = this.fixedStateCount;
     // Walk up the chain a little to a fixed state or a memoized answer; failing that, compare the
@@ -221,25 +264,54 @@ export class KeyModel {
   }
 
   private append(opIndex: number, state: number, suffix: string): number {
+    if (state === unreadState) return unreadState;
     const memoKey = state * this.transitions.length + opIndex;
     const known = this.appended.get(memoKey);
     if (known !== undefined) return known;
-    const id = this.fixedStateCount + this.derivedParent.length;
-    this.derivedParent.push(state);
-    this.derivedSuffix.push(suffix);
-    this.derivedLength.push(this.lengthOf(state) + suffix.length);
+    const witness = this.witnessAfter(state, suffix);
+    let id = unreadState;
+    if (witness !== undefined) {
+      id = this.fixedStateCount + this.derivedParent.length;
+      this.derivedParent.push(state);
+      this.derivedSuffix.push(suffix);
+      this.derivedLength.push(this.lengthOf(state) + suffix.length);
+      this.derivedWitness.push(witness);
+    }
     this.appended.set(memoKey, id);
     return id;
   }
 
+  /** An observed value that the value of `state` + `suffix` is a prefix of, or undefined if none. */
+  private witnessAfter(state: number, suffix: string): number | undefined {
+    const fixedCount = this.fixedStateCount;
+    const witness = state < fixedCount ? this.fixedWitness[state]! : this.derivedWitness[state - fixedCount]!;
+    if (witness >= 0 && this.observedSorted[witness]!.startsWith(suffix, this.lengthOf(state))) return witness;
+    return this.observedWithPrefix((state < fixedCount ? this.values[state] ?? '' : this.content(state)) + suffix);
+  }
+
+  /** The index of an observed value starting with `prefix`, or undefined. */
+  private observedWithPrefix(prefix: string): number | undefined {
+    const sorted = this.observedSorted;
+    let low = 0;
+    let high = sorted.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (sorted[mid]! < prefix) low = mid + 1;
+      else high = mid;
+    }
+    return low < sorted.length && sorted[low]!.startsWith(prefix) ? low : undefined;
+  }
+
   private intern(value: string | null): number {
     if (value === null) return absentState;
-    if (this.observed !== undefined && !this.observed.has(value)) return unreadState;
+    const witness = this.hasAppends ? this.observedWithPrefix(value) : this.observed.has(value) ? -1 : undefined;
+    if (witness === undefined) return unreadState;
     const known = this.ids.get(value);
     if (known !== undefined) return known;
     const id = this.values.length;
     this.values.push(value);
     this.ids.set(value, id);
+    this.fixedWitness.push(witness);
     return id;
   }
 

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { bruteForceLinearizable, validateLinearization } from './check.test-kit.js';
-import { parseHistory, type HistoryOp } from './history.js';
+import { describeOp, parseHistory, type HistoryOp } from './history.js';
 import { checkHistory, type CheckResult } from './linearizability.js';
 
 const fixturesDir = new URL('../../test/fixtures/histories/', import.meta.url);
@@ -48,7 +48,7 @@ describe('checkHistory: reference histories', () => {
   it('explains an illegal key: the longest prefix, the state, the operation that cannot be placed', () => {
     const ops = load('not-linearizable.jsonl');
     const x = checkHistory(ops).keys.find((k) => k.key === 'x')!;
-    expect(x.witness).toMatchObject({ prefix: [0, 1], state: '200', blocked: 2, blockedIllegalInState: true });
+    expect(x.witness).toMatchObject({ prefix: [0, 1], state: '200', blocked: 2, reason: 'illegal-in-state', evidence: [] });
     expect(x.witness!.explanation).toBe(
       'After the longest linearizable prefix found (2 of 3 operations; state: "200"), client 2 get -> null [40, 60] must take effect '
       + 'before it returns, but it is illegal there: it read null, the key holds "200".',
@@ -56,7 +56,38 @@ describe('checkHistory: reference histories', () => {
     const lock = checkHistory(ops).keys.find((k) => k.key === 'lock')!;
     expect(lock.witness!.explanation).toMatch(/cas null => "c8" -> true \[10, 60\] must take effect before it returns, but it is illegal there: the swap needs null, the key holds "c7"/);
   });
+
+  it('explains a read refuted before any search: the write it saw was overwritten before it began', () => {
+    const ops = load('not-linearizable.jsonl');
+    const z = checkHistory(ops).keys.find((k) => k.key === 'z')!;
+    expect(z).toMatchObject({ status: 'illegal', steps: 0 });
+    expect(z.witness).toMatchObject({ prefix: [], blocked: 6, reason: 'stale', evidence: [{ write: null, overwrittenBy: 5 }] });
+    expect(z.witness!.explanation).toBe(
+      'client 5 get -> null [20, 30] read null, but no write of that value can be the latest while it runs: '
+      + 'the initial absence of the key was overwritten by client 4 put "a" [0, 10] before it was called.',
+    );
+    const ghost = checkHistory([put(0, 'a', 0, 10), get(1, 'b', 20, 30)]).keys[0]!;
+    expect(ghost.witness).toMatchObject({ reason: 'never-written', blocked: 1 });
+    expect(ghost.witness!.explanation).toBe('client 1 get -> "b" [20, 30] read "b", but no operation on this key that may have taken effect writes that value (or can build it), so it cannot take effect anywhere.');
+  });
 });
+
+/** How each anomaly is caught: before any search (refutation) or by the search itself. */
+const expectedReasons: Readonly<Record<string, string>> = {
+  'append-applied-twice.jsonl': 'illegal-in-state',
+  'cas-against-unwritten-value.jsonl': 'never-written',
+  'cas-split-brain.jsonl': 'illegal-in-state',
+  'divergent-write-order.jsonl': 'illegal-in-state',
+  'failed-write-visible.jsonl': 'never-written',
+  'info-write-flicker.jsonl': 'illegal-in-state',
+  'lost-delete.jsonl': 'stale',
+  'lost-write.jsonl': 'illegal-in-state',
+  'non-monotonic-reads-across-clients.jsonl': 'illegal-in-state',
+  'read-before-info-write-call.jsonl': 'stale',
+  'read-of-unwritten-value.jsonl': 'never-written',
+  'read-your-writes-violation.jsonl': 'stale',
+  'stale-read.jsonl': 'stale',
+};
 
 describe('checkHistory: fixture corpus', () => {
   for (const folder of ['linearizable', 'non-linearizable'] as const) {
@@ -75,7 +106,10 @@ describe('checkHistory: fixture corpus', () => {
           expectValidLinearizations(ops, result);
         } else {
           expect(result.status).toBe('not-linearizable');
-          for (const key of result.keys.filter((k) => k.status === 'illegal')) expect(key.witness?.explanation).toMatch(/must take effect/);
+          for (const key of result.keys.filter((k) => k.status === 'illegal')) {
+            expect(key.witness!.explanation).toContain(describeOp(ops[key.witness!.blocked]!));
+            if (file in expectedReasons) expect(key.witness!.reason).toBe(expectedReasons[file]);
+          }
         }
       });
     }
@@ -153,23 +187,31 @@ describe('checkHistory: semantics', () => {
 });
 
 describe('checkHistory: budgets', () => {
+  // x and lock need the search; z is refuted before it (0 steps); y is linearizable.
   const hard = load('not-linearizable.jsonl');
+  const full = checkHistory(hard);
+  const stepsOf = (key: string): number => full.keys.find((k) => k.key === key)!.steps;
+  const only = (...keys: string[]): HistoryOp[] => hard.filter((op) => keys.includes(op.key));
 
   it('reports unknown, not illegal, when a key runs out of steps, and never hangs', () => {
-    const result = checkHistory(hard, { keyBudgetSteps: 3 });
+    expect(stepsOf('x')).toBeGreaterThan(1);
+    const result = checkHistory(only('x', 'y'), { keyBudgetSteps: stepsOf('x') - 1 });
     expect(result.status).toBe('unknown');
-    expect(result.keys.every((k) => k.steps <= 3)).toBe(true);
-    expect(statusByKey(result).x).toBe('unknown');
+    expect(statusByKey(result)).toEqual({ x: 'unknown', y: 'ok' });
+    expect(result.keys[0]!.steps).toBe(stepsOf('x') - 1);
+    expect(checkHistory(only('x', 'y'), { keyBudgetSteps: stepsOf('x') }).status).toBe('not-linearizable');
   });
 
   it('an illegal key wins over an unknown one', () => {
-    expect(checkHistory(hard, { keyBudgetSteps: 5 }).status).toBe('not-linearizable');
+    const result = checkHistory(hard, { keyBudgetSteps: 1 });
+    expect(statusByKey(result)).toMatchObject({ x: 'unknown', z: 'illegal', lock: 'unknown' });
+    expect(result.status).toBe('not-linearizable');
   });
 
   it('the total budget is shared: keys after it is spent are unknown', () => {
-    const result = checkHistory(hard, { budgetSteps: 7 });
-    expect(result.steps).toBeLessThanOrEqual(7);
-    expect(statusByKey(result)).toEqual({ x: 'illegal', y: 'unknown', z: 'unknown', lock: 'unknown' });
+    const result = checkHistory(only('x', 'lock'), { budgetSteps: stepsOf('x') });
+    expect(result.steps).toBe(stepsOf('x'));
+    expect(statusByKey(result)).toEqual({ x: 'illegal', lock: 'unknown' });
   });
 
   it('rejects a nonsensical budget as a programming error', () => {

@@ -15,10 +15,10 @@ export interface CheckOptions {
 }
 
 /**
- * A step is one move of the search (try a call, or undo at a return). The search runs at roughly
- * 5-15 million steps per second, and a key of a few thousand operations from a handful of
- * clients typically needs a few times its operation count, so the per-key default leaves ample
- * room while keeping a hopeless key to a second or so (and its memo table to a few hundred MB).
+ * A step is one move of the search (look at one candidate, or undo at a dead end). The search runs
+ * at about 1-5 million steps per second; a linearizable key of a few thousand operations from a
+ * handful of clients needs 3-30 steps per operation. The per-key default leaves ample room while
+ * bounding a hopeless key to a few seconds and a few hundred MB (freed after the key).
  */
 export const checkDefaults = Object.freeze({
   budgetSteps: 50_000_000,
@@ -34,7 +34,7 @@ export interface IllegalWitness {
   readonly prefix: readonly number[];
   /** The state after that prefix (null = absent). */
   readonly state: string | null;
-  /** An operation that had to take effect next (its return came) but could not. */
+  /** The operation that could not be placed after the prefix (its return came, or nothing left can give it the state it needs). */
   readonly blocked: number;
   /**
    * `illegal-in-state`: `blocked` is illegal in `state`; `no-continuation`: it is legal there but
@@ -139,7 +139,7 @@ function explain(ops: readonly HistoryOp[], witness: Omit<IllegalWitness, 'expla
   const verb = op.op === 'cas' ? 'compares with' : 'read';
   switch (reason) {
     case 'never-written':
-      return `${describeOp(op)} ${verb} ${describeValue(needed)}, a value that no operation on this key writes (or can build), so it cannot take effect anywhere.`;
+      return `${describeOp(op)} ${verb} ${describeValue(needed)}, but no operation on this key that may have taken effect writes that value (or can build it), so it cannot take effect anywhere.`;
     case 'stale': {
       const reasons = witness.evidence.slice(0, explainedWritesMax).map(({ write, overwrittenBy }) => {
         const what = write === null ? 'the initial absence of the key' : describeOp(ops[write]!);

@@ -9,21 +9,22 @@
  * should already have taken effect: the node is a dead end. `info` operations have no return
  * (+inf) and need not take effect at all: the search succeeds once every `ok` operation is placed.
  *
+ * Before searching, refute.ts looks for an ok operation that cannot take effect anywhere.
  * Reductions, per node (set of placed operations, state):
  * 1. A legal read (ok get, ok cas that failed its comparison) is taken at once and alone: reads do
  *    not change the state, so if any completion exists, one starting with that read does.
- * 0. Before searching, refute.ts looks for an ok operation that cannot take effect anywhere.
  * 2. A node where some pending ok operation needs a state that no unplaced operation can produce
  *    is a dead end at once (and a key where one needs a state nothing can produce fails at once).
- * 3. Info operations are tried after the ok ones, and never when they would not change the state.
+ * 3. Info operations are tried after the ok ones (so "never took effect" is explored first, which
+ *    feeds reduction 6), and never when they would not change the state.
  * 4. Of pending operations with the same effect on every state (deletes; puts of unread values),
  *    only the one that must take effect first is a candidate (an info one only if no ok one is
  *    pending): in any completion the two can trade places.
  * 5. In a key of only appends and gets, an info append whose suffix no get read is left out.
  * 6. A node is pruned if a failed node had the same placed ok operations, the same state and a
  *    subset of its placed info operations: whatever completes the larger one completes the
- *    smaller one too (an info operation may always be left out). With no info operations this is
- *    Lowe's memoization exactly.
+ *    smaller one too (an info operation may always be left out). Equal sets are always found;
+ *    subsets among a few kept per key. With no info operations this is Lowe's memoization.
  */
 import { assert } from '../core/assert.js';
 import type { HistoryOp } from './history.js';
@@ -77,12 +78,16 @@ class KeySearch {
   private readonly infoBit: Int32Array;
   private readonly infoWords: number;
   private readonly infoMask: Uint32Array;
-  /** Failed nodes: ok-set-and-state key -> the info masks (infoWords each) it failed with. */
+  /** Failed nodes: ok-set-and-state key -> some info masks (infoWords each) it failed with. */
   private readonly failed = new Map<string, number[]>();
+  /** Failed nodes with info operations: `${key}|${info mask}`. */
+  private readonly failedExact = new Set<string>();
   /** Unplaced operations that can set each fixed state; unplaced appends; unplaced setters. */
   private readonly producersLeft: Int32Array;
   private appendsLeft = 0;
-  private settersLeft = 0;
+  /** Unplaced appends by the suffix they add, and the lengths those suffixes come in. */
+  private readonly appendsBySuffix = new Map<string, number>();
+  private readonly suffixLengths: readonly number[];
   /** `model.effectClass` of each operation, or -1 when no other operation shares it. */
   private readonly twinClass: Int32Array;
 
@@ -115,7 +120,8 @@ class KeySearch {
 
   constructor(private readonly ops: readonly HistoryOp[]) {
     this.model = new KeyModel(ops);
-    ({ events: this.events, infos: this.infos, entryOf: this.entryOf } = buildLists(ops, (index) => this.model.isUnobservableInfo(index)));
+    const leftOut = ops.map((_, index) => this.model.isUnobservableInfo(index));
+    ({ events: this.events, infos: this.infos, entryOf: this.entryOf } = buildLists(ops, (index) => leftOut[index]!));
     const count = ops.length;
     this.infoBit = new Int32Array(count).fill(-1);
     let infoCount = 0;
@@ -124,7 +130,10 @@ class KeySearch {
       else this.infoBit[index] = infoCount++;
     });
     this.producersLeft = new Int32Array(this.model.fixedStateCount);
-    ops.forEach((_, index) => this.countProducer(index, 1));
+    this.suffixLengths = [...new Set(ops.flatMap((_, index) => this.model.appendedSuffix(index)?.length ?? []))];
+    ops.forEach((_, index) => {
+      if (!leftOut[index]) this.countProducer(index, 1);
+    });
     this.twinClass = twinClasses(ops.map((_, index) => this.model.effectClass(index)));
     this.infoWords = Math.ceil(infoCount / 32);
     this.infoMask = new Uint32Array(this.infoWords);
@@ -264,22 +273,41 @@ class KeySearch {
     return -1;
   }
 
-  /** False only if no sequence of the unplaced operations leads from the current state to `needed`. */
+  /**
+   * False only if no sequence of the unplaced operations leads from the current state to `needed`:
+   * an unplaced operation sets it, or unplaced appends build it on the current value or on a value
+   * an unplaced operation sets (checked as far as the first append: one must fit right there).
+   */
   private reachable(needed: number): boolean {
     if (this.producersLeft[needed]! > 0) return true;
     if (this.appendsLeft === 0) return false;
-    if (this.settersLeft > 0) return true;
-    return this.model.extends(needed, this.state);
+    const model = this.model;
+    if (model.extends(needed, this.state) && this.appendFits(needed, model.lengthOf(this.state))) return true;
+    for (const base of model.settableBases(needed)) {
+      if (this.producersLeft[base]! > 0 && this.appendFits(needed, model.lengthOf(base))) return true;
+    }
+    return false;
+  }
+
+  /** True if some unplaced append's suffix occurs in the value of `needed` at `at`. */
+  private appendFits(needed: number, at: number): boolean {
+    const text = this.model.text(needed);
+    for (const length of this.suffixLengths) {
+      if ((this.appendsBySuffix.get(text.slice(at, at + length)) ?? 0) > 0) return true;
+    }
+    return false;
   }
 
   private countProducer(op: number, delta: number): void {
     const produced = this.model.produces(op);
     if (produced >= 0) {
       this.producersLeft[produced]! += delta;
-      this.settersLeft += delta;
-    } else if (this.model.isAppend(op)) {
-      this.appendsLeft += delta;
+      return;
     }
+    const suffix = this.model.appendedSuffix(op);
+    if (suffix === undefined) return;
+    this.appendsLeft += delta;
+    this.appendsBySuffix.set(suffix, (this.appendsBySuffix.get(suffix) ?? 0) + delta);
   }
 
   /** Places `op` (leading to state `after`) unless that node is pruned; true if placed. */
@@ -373,7 +401,10 @@ class KeySearch {
     return key;
   }
 
-  /** True if a failed node had this key and a subset of the current info mask. */
+  /**
+   * True if a failed node had this key and the current info mask, or (among the few masks kept per
+   * key for it) a subset of the current info mask.
+   */
   private isPruned(key: string): boolean {
     const masks = this.failed.get(key);
     if (masks === undefined) return false;
@@ -384,17 +415,39 @@ class KeySearch {
       for (let w = 0; w < words && subset; w++) subset = (masks[start + w]! & ~this.infoMask[w]!) === 0;
       if (subset) return true;
     }
-    return false;
+    return this.failedExact.has(`${key}|${this.infoMask.join(',')}`);
   }
 
-  /** Called while the current info mask is the failed node's. */
+  /**
+   * Records the current node as failed. Every (key, info mask) goes into the exact set; per key, up
+   * to `dominanceMasksMax` masks with the fewest info operations are kept for subset tests, which
+   * bounds their cost when many info operations are pending.
+   */
   private recordFailed(key: string): void {
     let masks = this.failed.get(key);
     if (masks === undefined) {
       masks = [];
       this.failed.set(key, masks);
     }
-    for (let w = 0; w < this.infoWords; w++) masks.push(this.infoMask[w]!);
+    const words = this.infoWords;
+    if (words === 0) return;
+    this.failedExact.add(`${key}|${this.infoMask.join(',')}`);
+    const bits = popCount(this.infoMask, 0, words);
+    let slot = masks.length;
+    if (masks.length >= dominanceMasksMax * words) {
+      let fullest = -1;
+      let fullestBits = bits;
+      for (let start = 0; start < masks.length; start += words) {
+        const count = popCount(masks, start, words);
+        if (count > fullestBits) {
+          fullest = start;
+          fullestBits = count;
+        }
+      }
+      if (fullest < 0) return;
+      slot = fullest;
+    }
+    for (let w = 0; w < words; w++) masks[slot + w] = this.infoMask[w]!;
   }
 
   /**
@@ -423,6 +476,21 @@ class KeySearch {
       ?? (this.model.step(this.blockedOp, this.blockedState) === illegalStep ? 'illegal-in-state' : 'no-continuation');
     return { kind: 'illegal', steps: this.steps, prefix, blocked: this.blockedOp, state: this.model.replay(prefix), reason, evidence: this.evidence };
   }
+}
+
+/** Info masks kept per failed key for subset tests (see `recordFailed`). */
+const dominanceMasksMax = 16;
+
+function popCount(words: ArrayLike<number>, start: number, count: number): number {
+  let bits = 0;
+  for (let w = start; w < start + count; w++) {
+    let x = words[w]! >>> 0;
+    while (x !== 0) {
+      x &= x - 1;
+      bits += 1;
+    }
+  }
+  return bits;
 }
 
 /** Keeps each effect class that at least two operations share; -1 for the rest. */

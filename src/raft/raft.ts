@@ -260,7 +260,8 @@ export class RaftNode {
 
   private hardStateChanged(): boolean {
     // Commit alone is persisted lazily: it is re-learned from the leader after a restart.
-    return this.term !== this.persistedHardState.term || this.vote !== this.hardStateToPersist().vote;
+    const next = this.hardStateToPersist();
+    return next.term !== this.persistedHardState.term || next.vote !== this.persistedHardState.vote;
   }
 
   private hardStateToPersist(): HardState {
@@ -364,7 +365,9 @@ export class RaftNode {
   private onVote(msg: Extract<Message, { kind: 'vote' }>): void {
     const canVote = this.vote === msg.from || (this.vote === undefined && this.leader === undefined) || (msg.preVote && msg.term > this.term);
     const inLease = msg.preVote && !msg.transfer && this.leader !== undefined && this.electionElapsed < this.options.electionTicks;
-    const granted = canVote && !inLease && !this.recovering && this.log.isUpToDate(msg.lastIndex, msg.lastTerm);
+    // Only a voter in its own latest membership votes: a learner, a removed node or a node that
+    // lost its disk and rejoined knows nothing it could safely vouch for.
+    const granted = canVote && !inLease && !this.recovering && this.membership.voters.includes(this.id) && this.log.isUpToDate(msg.lastIndex, msg.lastTerm);
     if (granted && !msg.preVote) {
       this.vote = msg.from;
       this.electionElapsed = 0;

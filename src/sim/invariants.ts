@@ -18,6 +18,7 @@ export class InvariantChecker {
   private readonly leaders = new Map<number, NodeId>();
   private readonly applied = new Map<number, { term: number; crc: number; node: NodeId }>();
   private readonly digests = new Map<number, { digest: string; node: NodeId }>();
+  private readonly votes = new Map<string, NodeId>();
   maxApplied = 0;
 
   constructor(private readonly now: () => number, private readonly digestEvery = 8) {}
@@ -35,6 +36,25 @@ export class InvariantChecker {
     } else if (known !== id) {
       this.fail('election-safety', `two leaders in term ${term}: ${known} and ${id}`);
     }
+  }
+
+  /** A vote, once granted in a term, is never granted to another candidate in that term (even across restarts). */
+  observeVoteGranted(voter: NodeId, term: number, candidate: NodeId): void {
+    const key = `${voter}@${term}`;
+    const earlier = this.votes.get(key);
+    if (earlier === undefined) this.votes.set(key, candidate);
+    else if (earlier !== candidate) this.fail('vote-durability', `${voter} voted for ${earlier} and then for ${candidate} in term ${term}`);
+  }
+
+  /** A wiped node is a new machine: its earlier incarnation's votes bind nobody now. */
+  forgetVotesOf(node: NodeId): void {
+    for (const key of [...this.votes.keys()]) if (key.startsWith(`${node}@`)) this.votes.delete(key);
+  }
+
+  /** Persistence contract: a node restarting in the term it voted in remembers that vote. */
+  observeBoot(node: NodeId, term: number, vote: NodeId | undefined): void {
+    const cast = this.votes.get(`${node}@${term}`);
+    if (cast !== undefined && vote !== cast) this.fail('vote-durability', `${node} restarted in term ${term} with vote ${vote ?? 'none'}, but had sent its vote for ${cast}`);
   }
 
   /** State machine safety: every node applies the same entry at the same index. */

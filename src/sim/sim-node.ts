@@ -24,6 +24,8 @@ export interface SimNodeHost {
   onLeader(node: SimNode): void;
   onApplied(node: NodeId, entry: Entry, digest: () => string): void;
   violation(invariant: string, message: string): void;
+  /** The durable hard state a process starts from (checked against the votes it had sent). */
+  onBoot(node: NodeId, term: number, vote: NodeId | undefined): void;
   trace(line: string): void;
   /** The process died (I/O error): the world restarts it later. */
   onProcessDied(node: SimNode): void;
@@ -87,10 +89,11 @@ export class SimNode {
       return;
     }
     for (const note of opened.notes) this.host.trace(`${this.id} recovery: ${note}`);
+    this.host.onBoot(this.id, opened.hardState.term, opened.hardState.vote);
     const stateMachine = new KvStateMachine();
     if (opened.snapshot) stateMachine.restore(opened.snapshot.data, opened.snapshot.meta.index);
     const raft = new RaftNode(
-      { id: this.id, random: this.random },
+      { id: this.id, random: this.random, appendEntriesMax: 4, inflightMsgsMax: 8 },
       { hardState: opened.hardState, snapshot: opened.snapshot?.meta, entries: opened.entries, initialMembership: this.initialMembership, recovering: opened.recovering },
       () => this.driver?.snapshot(),
     );

@@ -64,6 +64,7 @@ class SimWorld {
   private opsIssued = 0;
   private firstWriteAfterHealMs: number | undefined;
   private removed: NodeId | undefined;
+  private readonly damaged = new Set<NodeId>();
 
   constructor(private readonly options: SimOptions) {
     (globalThis as Record<string, unknown>).__simWorld = this;
@@ -137,6 +138,8 @@ class SimWorld {
     return {
       now: () => this.queue.nowMs,
       send: (from: NodeId, message: Parameters<SimNode['deliver']>[0]) => {
+        if (message.kind === 'voteResp' && message.granted && !message.preVote) this.checker.observeVoteGranted(from, message.term, message.to);
+        if (message.kind === 'vote' && !message.preVote) this.checker.observeVoteGranted(from, message.term, from);
         this.network.send(from, message.to, () => {
           this.trace(`${message.from}->${message.to} ${message.kind} t${message.term}${describeMessage(message)}`);
           this.byId.get(message.to)?.deliver(message);
@@ -148,6 +151,7 @@ class SimWorld {
       },
       onApplied: (node: NodeId, entry: Parameters<InvariantChecker['observeApplied']>[1], digest: () => string) => this.checker.observeApplied(node, entry, digest),
       violation: (invariant: string, message: string) => this.checker.fail(invariant, message),
+      onBoot: (node: NodeId, term: number, vote: NodeId | undefined) => this.checker.observeBoot(node, term, vote),
       trace: (line: string) => this.trace(line),
       onProcessDied: (node: SimNode) => {
         this.queue.after(200 + this.random.int(800), () => node.boot());
@@ -220,6 +224,18 @@ class SimWorld {
     }
     if (f.has('partition')) for (let i = 0; i < 2 + this.random.int(3); i++) this.partitionEpisode(...window());
     if (f.has('crash')) for (let i = 0; i < 1 + this.random.int(3); i++) this.crashEpisode(...window(), f.has('bitflip'));
+    if (f.has('churn')) {
+      for (let at = start; at < end; at += 150 + this.random.int(350)) {
+        this.queue.at(at, () => {
+          const victim = this.random.next() < 0.5 ? (this.leader() ?? this.pick()) : this.pick();
+          if (!victim.up) return;
+          victim.crash('random');
+          this.faultsInjected += 1;
+          this.trace(`${victim.id} crashed (churn)`);
+          this.queue.after(20 + this.random.int(200), () => victim.boot());
+        });
+      }
+    }
     if (f.has('fsync')) {
       const [at] = window();
       this.queue.at(at, () => {
@@ -230,7 +246,8 @@ class SimWorld {
       });
     }
     if (f.has('transfer')) for (let i = 0; i < 1 + this.random.int(3); i++) this.queue.at(window()[0], () => this.transferLeader());
-    if (f.has('membership') && this.nodes.length >= 3) this.membershipEpisode(...window());
+    // A removal must leave at least three voters, or one more fault leaves no quorum at all.
+    if (f.has('membership') && this.nodes.length >= 5) this.membershipEpisode(...window());
   }
 
   private pick(): SimNode {
@@ -294,6 +311,12 @@ class SimWorld {
   }
 
   private flipABit(node: SimNode): void {
+    // A damaged node may not vote until it has caught up (protocol-aware recovery). If a majority
+    // were damaged at once no leader could ever be elected: keep damage to a minority of voters.
+    const votersMin = this.nodes.length - (this.options.faults.has('membership') && this.nodes.length >= 5 ? 1 : 0);
+    const damagedMax = Math.floor((votersMin - 1) / 2);
+    if (!this.damaged.has(node.id) && this.damaged.size >= damagedMax) return;
+    this.damaged.add(node.id);
     const files = ['/keel/wal', '/keel/checkpoints'].flatMap((dir) => node.disk.listNames(dir).map((name) => `${dir}/${name}`));
     if (files.length === 0) return;
     const file = files[this.random.int(files.length)]!;
@@ -341,6 +364,7 @@ class SimWorld {
       if (removed === undefined) return;
       const node = this.byId.get(removed)!;
       node.wipe({ voters: [], learners: [removed] });
+      this.checker.forgetVotesOf(removed);
       node.boot();
       this.trace(`membership: ${removed} wiped, rejoining as a learner`);
       retry('add', () => {

@@ -75,7 +75,10 @@ async function runCommands(fsSeed: number, commands: readonly Command[], fsync: 
         const first = wal.firstIndex ?? nextIndex;
         const at = Math.max(first, nextIndex - cmd.back);
         await wal.truncateSuffix(at);
-        for (let i = at; i < nextIndex; i++) acknowledged.delete(i);
+        for (let i = at; i < nextIndex; i++) {
+          acknowledged.delete(i);
+          written.delete(i); // gone for good: it must never come back
+        }
         nextIndex = at;
         break;
       }
@@ -97,6 +100,8 @@ async function runCommands(fsSeed: number, commands: readonly Command[], fsync: 
         await wal.close().catch(() => undefined); // the pre-crash WAL is dead; its handles are gone
         wal = (await open()).wal;
         await checkLog(wal, written, acknowledged);
+        // Whatever recovery dropped is gone for good: a later open must never resurrect it.
+        for (const index of [...written.keys()]) if (index > (wal.lastIndex ?? 0)) written.delete(index);
         nextIndex = (wal.lastIndex ?? nextIndex - 1) + 1;
         if (wal.lastIndex === undefined) nextIndex = wal.nextIndex ?? nextIndex;
         acknowledged.clear();

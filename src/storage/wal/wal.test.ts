@@ -3,6 +3,7 @@ import { isKeelError } from '../../core/errors.js';
 import { joinPath } from '../../core/path.js';
 import { ManualTimers, WAL_DIR, memoryFs, openWal, payloadFor, record, records, settle } from '../storage.test-kit.js';
 import { SEGMENT_FORMAT_VERSION, encodeSegmentHeader } from './format.js';
+import { tornTailResurrectionScenario } from './torn-tail.test-kit.js';
 
 async function segmentFiles(fs: ReturnType<typeof memoryFs>): Promise<string[]> {
   return (await fs.readdir(WAL_DIR)).filter((n) => n.endsWith('.wal'));
@@ -234,6 +235,12 @@ describe('wal: torn writes and corruption', () => {
     await expect(openWal(fs)).rejects.toMatchObject({ code: 'FORMAT_VERSION_UNSUPPORTED' });
     fs.flipBit(path, 20, 1);
     await expect(openWal(fs)).rejects.toMatchObject({ code: 'WAL_CORRUPT' });
+  });
+});
+
+describe('wal: torn tail repair', () => {
+  it('frames of a torn batch that survived past the cut never come back after the next append', async () => {
+    expect(await tornTailResurrectionScenario()).toBe(4);
   });
 });
 
