@@ -470,12 +470,19 @@ export class RaftNode {
     this.send({ kind: 'snapshot', from: this.id, to, term: this.term, meta: snapshot.meta, offset: pr.snapshotOffset, chunk, totalBytes: snapshot.data.length });
   }
 
-  private onAppendResp(msg: Extract<Message, { kind: 'appendResp' }>): void {
-    if (this.role !== 'leader') return;
+  /** Leader bookkeeping common to every follower response: it is alive, and whether it is recovering. */
+  private followerResponded(msg: { readonly from: NodeId; readonly recovering: boolean }): Progress | undefined {
+    if (this.role !== 'leader') return undefined;
     const pr = this.progress.get(msg.from);
-    if (pr === undefined) return;
+    if (pr === undefined) return undefined;
     pr.recentActive = true;
     pr.recovering = msg.recovering;
+    return pr;
+  }
+
+  private onAppendResp(msg: Extract<Message, { kind: 'appendResp' }>): void {
+    const pr = this.followerResponded(msg);
+    if (pr === undefined) return;
     if (!msg.success) {
       if (msg.hintTerm === 0 && msg.hintIndex > 0 && msg.hintIndex <= pr.match) {
         // The follower's log ends before what it once acknowledged: it lost entries (recovering,
@@ -584,11 +591,8 @@ export class RaftNode {
   }
 
   private onHeartbeatResp(msg: Extract<Message, { kind: 'heartbeatResp' }>): void {
-    if (this.role !== 'leader') return;
-    const pr = this.progress.get(msg.from);
+    const pr = this.followerResponded(msg);
     if (pr === undefined) return;
-    pr.recentActive = true;
-    pr.recovering = msg.recovering;
     if (pr.state === 'probe') pr.probeSent = false;
     // Appends may have been lost with the window full: free a slot so replication resumes.
     if (pr.state === 'replicate' && pr.inflight.length >= this.options.inflightMsgsMax) pr.inflight.shift();

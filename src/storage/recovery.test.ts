@@ -45,21 +45,27 @@ async function stores(disk: ReturnType<typeof memoryFs>) {
   return { wal, checkpoints };
 }
 
+/** Appends records 1..count, checkpointing (and optionally compacting) at the given indexes. */
+async function buildLog(stores_: Awaited<ReturnType<typeof stores>>, count: number, checkpointAt: readonly number[], compact: boolean): Promise<Map<number, Uint8Array>> {
+  const { wal, checkpoints } = stores_;
+  const log = new Map<number, Uint8Array>();
+  const live = new MapMachine();
+  for (let i = 1; i <= count; i++) {
+    log.set(i, op(i));
+    await wal.append([{ index: i, term: 1, type: 0, payload: op(i) }]);
+    live.apply({ payload: op(i) });
+    if (checkpointAt.includes(i)) {
+      await checkpoints.save({ index: i, term: 1 }, live.snapshot());
+      if (compact) await wal.truncatePrefix(i + 1);
+    }
+  }
+  return log;
+}
+
 describe('recovery: checkpoint + redo', () => {
   it('restores the newest checkpoint and redoes exactly the records after it', async () => {
     const disk = memoryFs();
-    const { wal, checkpoints } = await stores(disk);
-    const log = new Map<number, Uint8Array>();
-    const live = new MapMachine();
-    for (let i = 1; i <= 100; i++) {
-      log.set(i, op(i));
-      await wal.append([{ index: i, term: 1, type: 0, payload: op(i) }]);
-      live.apply({ payload: op(i) });
-      if (i === 60) {
-        await checkpoints.save({ index: 60, term: 1 }, live.snapshot());
-        await wal.truncatePrefix(61);
-      }
-    }
+    const log = await buildLog(await stores(disk), 100, [60], true);
     disk.crash('lose');
     const again = await stores(disk);
     const target = new MapMachine();
@@ -73,15 +79,9 @@ describe('recovery: checkpoint + redo', () => {
 
   it('falls back to an older checkpoint when the newest is corrupt, and redoes more of the log', async () => {
     const disk = memoryFs();
-    const { wal, checkpoints } = await stores(disk);
-    const log = new Map<number, Uint8Array>();
-    const live = new MapMachine();
-    for (let i = 1; i <= 50; i++) {
-      log.set(i, op(i));
-      await wal.append([{ index: i, term: 1, type: 0, payload: op(i) }]);
-      live.apply({ payload: op(i) });
-      if (i === 20 || i === 40) await checkpoints.save({ index: i, term: 1 }, live.snapshot());
-    }
+    const built = await stores(disk);
+    const { wal, checkpoints } = built;
+    const log = await buildLog(built, 50, [20, 40], false);
     const newest = (await checkpoints.list())[0]!;
     disk.flipBit(newest.file, 70, 4);
     const target = new MapMachine();
@@ -93,13 +93,9 @@ describe('recovery: checkpoint + redo', () => {
 
   it('refuses with RECOVERY_GAP when the log no longer reaches back to the usable checkpoint', async () => {
     const disk = memoryFs();
-    const { wal, checkpoints } = await stores(disk);
-    const live = new MapMachine();
-    for (let i = 1; i <= 1000; i++) {
-      await wal.append([{ index: i, term: 1, type: 0, payload: op(i) }]);
-      live.apply({ payload: op(i) });
-      if (i === 20 || i === 900) await checkpoints.save({ index: i, term: 1 }, live.snapshot());
-    }
+    const built = await stores(disk);
+    const { wal, checkpoints } = built;
+    await buildLog(built, 1000, [20, 900], false);
     await wal.truncatePrefix(901);
     expect(wal.firstIndex).toBeGreaterThan(21);
     disk.flipBit((await checkpoints.list())[0]!.file, 10, 0);
