@@ -8,4 +8,5 @@ export {
   checkHistory, checkDefaults,
   type CheckOptions, type CheckResult, type CheckStatus, type KeyResult, type KeyStatus, type IllegalWitness,
 } from './linearizability.js';
+export type { DeadEndReason } from './search.js';
 export { runCheckCli, formatReport, exitCodeOf, checkExitCodes, type CheckCliResult } from './cli-report.js';

@@ -49,6 +49,7 @@ export class KeyModel {
   private readonly hasAppends: boolean;
   /** With appends: the observed strings, sorted, so the ones with a given prefix are a range. */
   private readonly observedSorted: readonly string[];
+  private readonly observedIndex = new Map<string, number>();
   /** With appends: for each state, an observed value it is a prefix of (index into observedSorted; -1 for absent). */
   private readonly fixedWitness: number[] = [-1, -1];
   private readonly derivedWitness: number[] = [];
@@ -74,6 +75,7 @@ export class KeyModel {
     this.observed = observedValues(ops);
     this.hasAppends = ops.some((op) => op.op === 'append');
     this.observedSorted = this.hasAppends ? [...this.observed].filter((v): v is string => v !== null).sort() : [];
+    this.observedSorted.forEach((value, index) => this.observedIndex.set(value, index));
     this.transitions = ops.map((op) => this.compile(op));
     this.fixedStateCount = this.values.length;
   }
@@ -289,9 +291,13 @@ export class KeyModel {
     return this.observedWithPrefix((state < fixedCount ? this.values[state] ?? '' : this.content(state)) + suffix);
   }
 
-  /** The index of an observed value starting with `prefix`, or undefined. */
+  /**
+   * The index of an observed value starting with `prefix`, or undefined: the last such in sorted
+   * order, which among values extending one another is the longest, so it stays a witness longest.
+   */
   private observedWithPrefix(prefix: string): number | undefined {
     const sorted = this.observedSorted;
+    // The values starting with `prefix` are a range from the first one not below it.
     let low = 0;
     let high = sorted.length;
     while (low < high) {
@@ -299,12 +305,20 @@ export class KeyModel {
       if (sorted[mid]! < prefix) low = mid + 1;
       else high = mid;
     }
-    return low < sorted.length && sorted[low]!.startsWith(prefix) ? low : undefined;
+    if (low === sorted.length || !sorted[low]!.startsWith(prefix)) return undefined;
+    high = sorted.length;
+    while (low + 1 < high) {
+      const mid = (low + high) >>> 1;
+      if (sorted[mid]!.startsWith(prefix)) low = mid;
+      else high = mid;
+    }
+    return low;
   }
 
   private intern(value: string | null): number {
     if (value === null) return absentState;
-    const witness = this.hasAppends ? this.observedWithPrefix(value) : this.observed.has(value) ? -1 : undefined;
+    // An observed value is its own witness (a longer one is found if it ever stops being one).
+    const witness = !this.hasAppends ? (this.observed.has(value) ? -1 : undefined) : this.observedIndex.get(value) ?? this.observedWithPrefix(value);
     if (witness === undefined) return unreadState;
     const known = this.ids.get(value);
     if (known !== undefined) return known;

@@ -14,7 +14,8 @@
  * 1. A legal read (ok get, ok cas that failed its comparison) is taken at once and alone: reads do
  *    not change the state, so if any completion exists, one starting with that read does.
  * 2. A node where some pending ok operation needs a state that no unplaced operation can produce
- *    is a dead end at once (and a key where one needs a state nothing can produce fails at once).
+ *    is a dead end at once (and a key where one needs a state nothing can produce fails at once);
+ *    see search-producers.ts.
  * 3. Info operations are tried after the ok ones (so "never took effect" is explored first, which
  *    feeds reduction 6), and never when they would not change the state.
  * 4. Of pending operations with the same effect on every state (deletes; puts of unread values),
@@ -24,13 +25,16 @@
  * 6. A node is pruned if a failed node had the same placed ok operations, the same state and a
  *    subset of its placed info operations: whatever completes the larger one completes the
  *    smaller one too (an info operation may always be left out). Equal sets are always found;
- *    subsets among a few kept per key. With no info operations this is Lowe's memoization.
+ *    subsets among a few kept per key (search-memo.ts). With no info operations this is Lowe's
+ *    memoization.
  */
 import { assert } from '../core/assert.js';
 import type { HistoryOp } from './history.js';
 import { KeyModel, absentState, illegalStep } from './kv-model.js';
 import { refute, type Evidence } from './refute.js';
 import { buildLists, head, type EventList, type InfoList } from './search-entries.js';
+import { FailedNodes } from './search-memo.js';
+import { Producers } from './search-producers.js';
 
 /**
  * Why the search failed. After the deepest prefix: the blocked operation is illegal in the state
@@ -76,18 +80,9 @@ class KeySearch {
   private readonly model: KeyModel;
   /** Bit of each info operation in `infoMask`, -1 for ok operations. */
   private readonly infoBit: Int32Array;
-  private readonly infoWords: number;
   private readonly infoMask: Uint32Array;
-  /** Failed nodes: ok-set-and-state key -> some info masks (infoWords each) it failed with. */
-  private readonly failed = new Map<string, number[]>();
-  /** Failed nodes with info operations: `${key}|${info mask}`. */
-  private readonly failedExact = new Set<string>();
-  /** Unplaced operations that can set each fixed state; unplaced appends; unplaced setters. */
-  private readonly producersLeft: Int32Array;
-  private appendsLeft = 0;
-  /** Unplaced appends by the suffix they add, and the lengths those suffixes come in. */
-  private readonly appendsBySuffix = new Map<string, number>();
-  private readonly suffixLengths: readonly number[];
+  private readonly failed: FailedNodes;
+  private readonly producers: Producers;
   /** `model.effectClass` of each operation, or -1 when no other operation shares it. */
   private readonly twinClass: Int32Array;
 
@@ -129,14 +124,11 @@ class KeySearch {
       if (op.status === 'ok') this.okLeft += 1;
       else this.infoBit[index] = infoCount++;
     });
-    this.producersLeft = new Int32Array(this.model.fixedStateCount);
-    this.suffixLengths = [...new Set(ops.flatMap((_, index) => this.model.appendedSuffix(index)?.length ?? []))];
-    ops.forEach((_, index) => {
-      if (!leftOut[index]) this.countProducer(index, 1);
-    });
+    this.producers = new Producers(this.model, count, (index) => !leftOut[index]);
     this.twinClass = twinClasses(ops.map((_, index) => this.model.effectClass(index)));
-    this.infoWords = Math.ceil(infoCount / 32);
-    this.infoMask = new Uint32Array(this.infoWords);
+    const infoWords = Math.ceil(infoCount / 32);
+    this.infoMask = new Uint32Array(infoWords);
+    this.failed = new FailedNodes(infoWords);
     this.stackOp = new Int32Array(count);
     this.stackState = new Int32Array(count);
     this.stackHiOk = new Int32Array(count);
@@ -229,7 +221,7 @@ class KeySearch {
       if (model.readOnly(op) && model.step(op, this.state) !== illegalStep) return e;
       if (doomed === 0) {
         const needed = model.requires(op);
-        if (needed >= 0 && !model.equals(this.state, needed) && !this.reachable(needed)) doomed = e;
+        if (needed >= 0 && !model.equals(this.state, needed) && !this.producers.canReach(needed, this.state)) doomed = e;
       }
     }
     return -doomed;
@@ -268,46 +260,9 @@ class KeySearch {
       if (events.isCall[e] === 0) continue;
       const op = events.entryOp[e]!;
       const needed = model.requires(op);
-      if (needed >= 0 && needed !== absentState && !this.reachable(needed)) return op;
+      if (needed >= 0 && needed !== absentState && !this.producers.canReach(needed, absentState)) return op;
     }
     return -1;
-  }
-
-  /**
-   * False only if no sequence of the unplaced operations leads from the current state to `needed`:
-   * an unplaced operation sets it, or unplaced appends build it on the current value or on a value
-   * an unplaced operation sets (checked as far as the first append: one must fit right there).
-   */
-  private reachable(needed: number): boolean {
-    if (this.producersLeft[needed]! > 0) return true;
-    if (this.appendsLeft === 0) return false;
-    const model = this.model;
-    if (model.extends(needed, this.state) && this.appendFits(needed, model.lengthOf(this.state))) return true;
-    for (const base of model.settableBases(needed)) {
-      if (this.producersLeft[base]! > 0 && this.appendFits(needed, model.lengthOf(base))) return true;
-    }
-    return false;
-  }
-
-  /** True if some unplaced append's suffix occurs in the value of `needed` at `at`. */
-  private appendFits(needed: number, at: number): boolean {
-    const text = this.model.text(needed);
-    for (const length of this.suffixLengths) {
-      if ((this.appendsBySuffix.get(text.slice(at, at + length)) ?? 0) > 0) return true;
-    }
-    return false;
-  }
-
-  private countProducer(op: number, delta: number): void {
-    const produced = this.model.produces(op);
-    if (produced >= 0) {
-      this.producersLeft[produced]! += delta;
-      return;
-    }
-    const suffix = this.model.appendedSuffix(op);
-    if (suffix === undefined) return;
-    this.appendsLeft += delta;
-    this.appendsBySuffix.set(suffix, (this.appendsBySuffix.get(suffix) ?? 0) + delta);
   }
 
   /** Places `op` (leading to state `after`) unless that node is pruned; true if placed. */
@@ -323,7 +278,7 @@ class KeySearch {
       this.infoMask[bit >>> 5]! |= 1 << (bit & 31);
     }
     const key = this.nodeKey(hiOk, after);
-    if (this.isPruned(key)) {
+    if (this.failed.covers(key, this.infoMask)) {
       this.unplace(op);
       return false;
     }
@@ -337,7 +292,7 @@ class KeySearch {
     this.state = after;
     this.hiOk = hiOk;
     if (bit < 0) this.okLeft -= 1;
-    this.countProducer(op, -1);
+    this.producers.count(op, -1);
     this.phase = 'fresh';
     if (this.depth > this.bestDepth) {
       this.best.set(this.stackOp.subarray(this.lowWater, this.depth), this.lowWater);
@@ -367,13 +322,13 @@ class KeySearch {
     for (;;) {
       if (this.depth === 0) return false;
       const depth = this.depth - 1;
-      this.recordFailed(this.stackKey[depth]!);
+      this.failed.add(this.stackKey[depth]!, this.infoMask); // the mask is still the failed node's
       this.depth = depth;
       if (depth < this.lowWater) this.lowWater = depth;
       const op = this.stackOp[depth]!;
       this.state = this.stackState[depth]!;
       this.hiOk = this.stackHiOk[depth]!;
-      this.countProducer(op, 1);
+      this.producers.count(op, 1);
       this.unplace(op);
       const isOk = this.infoBit[op]! < 0;
       if (isOk) this.okLeft += 1;
@@ -402,55 +357,6 @@ class KeySearch {
   }
 
   /**
-   * True if a failed node had this key and the current info mask, or (among the few masks kept per
-   * key for it) a subset of the current info mask.
-   */
-  private isPruned(key: string): boolean {
-    const masks = this.failed.get(key);
-    if (masks === undefined) return false;
-    const words = this.infoWords;
-    if (words === 0) return true;
-    for (let start = 0; start < masks.length; start += words) {
-      let subset = true;
-      for (let w = 0; w < words && subset; w++) subset = (masks[start + w]! & ~this.infoMask[w]!) === 0;
-      if (subset) return true;
-    }
-    return this.failedExact.has(`${key}|${this.infoMask.join(',')}`);
-  }
-
-  /**
-   * Records the current node as failed. Every (key, info mask) goes into the exact set; per key, up
-   * to `dominanceMasksMax` masks with the fewest info operations are kept for subset tests, which
-   * bounds their cost when many info operations are pending.
-   */
-  private recordFailed(key: string): void {
-    let masks = this.failed.get(key);
-    if (masks === undefined) {
-      masks = [];
-      this.failed.set(key, masks);
-    }
-    const words = this.infoWords;
-    if (words === 0) return;
-    this.failedExact.add(`${key}|${this.infoMask.join(',')}`);
-    const bits = popCount(this.infoMask, 0, words);
-    let slot = masks.length;
-    if (masks.length >= dominanceMasksMax * words) {
-      let fullest = -1;
-      let fullestBits = bits;
-      for (let start = 0; start < masks.length; start += words) {
-        const count = popCount(masks, start, words);
-        if (count > fullestBits) {
-          fullest = start;
-          fullestBits = count;
-        }
-      }
-      if (fullest < 0) return;
-      slot = fullest;
-    }
-    for (let w = 0; w < words; w++) masks[slot + w] = this.infoMask[w]!;
-  }
-
-  /**
    * At the first dead end of the deepest node, remembers what stopped it for the witness: `op`,
    * or (if -1) the operation of the first pending return.
    */
@@ -476,21 +382,6 @@ class KeySearch {
       ?? (this.model.step(this.blockedOp, this.blockedState) === illegalStep ? 'illegal-in-state' : 'no-continuation');
     return { kind: 'illegal', steps: this.steps, prefix, blocked: this.blockedOp, state: this.model.replay(prefix), reason, evidence: this.evidence };
   }
-}
-
-/** Info masks kept per failed key for subset tests (see `recordFailed`). */
-const dominanceMasksMax = 16;
-
-function popCount(words: ArrayLike<number>, start: number, count: number): number {
-  let bits = 0;
-  for (let w = start; w < start + count; w++) {
-    let x = words[w]! >>> 0;
-    while (x !== 0) {
-      x &= x - 1;
-      bits += 1;
-    }
-  }
-  return bits;
 }
 
 /** Keeps each effect class that at least two operations share; -1 for the rest. */
