@@ -42,10 +42,19 @@ export function bruteForceLinearizable(ops: readonly HistoryOp[]): boolean {
 }
 
 function bruteForceKey(ops: readonly HistoryOp[]): boolean {
+  return searchOrders(ops, () => true);
+}
+
+/**
+ * Depth-first search over every order real time allows, shared by both reference checkers;
+ * `enter(placed, state)` may prune a node (the memoized reference) or admit all (brute force).
+ */
+function searchOrders(ops: readonly HistoryOp[], enter: (placed: readonly boolean[], state: string | null) => boolean): boolean {
   const placed = new Array<boolean>(ops.length).fill(false);
   const end = (op: HistoryOp): number => (op.status === 'info' ? Infinity : op.return!);
   const search = (state: string | null): boolean => {
     if (ops.every((op, i) => placed[i] || !mustTakeEffect(op))) return true;
+    if (!enter(placed, state)) return false;
     for (let i = 0; i < ops.length; i++) {
       if (placed[i]) continue;
       const op = ops[i]!;
@@ -226,29 +235,15 @@ export function referenceLinearizable(ops: readonly HistoryOp[], nodesMax = 200_
 }
 
 function referenceKey(ops: readonly HistoryOp[], nodesMax: number): boolean | undefined {
-  const placed = new Array<boolean>(ops.length).fill(false);
-  const end = (op: HistoryOp): number => (op.status === 'info' ? Infinity : op.return!);
   const seen = new Set<string>();
-  const search = (state: string | null): boolean => {
-    if (ops.every((op, i) => placed[i] || !mustTakeEffect(op))) return true;
-    const memo = `${placed.map((p) => (p ? 1 : 0)).join('')}|${JSON.stringify(state)}`;
-    if (seen.has(memo)) return false;
-    if (seen.size >= nodesMax) throw new BudgetExceeded();
-    seen.add(memo);
-    for (let i = 0; i < ops.length; i++) {
-      if (placed[i]) continue;
-      const op = ops[i]!;
-      if (ops.some((other, j) => !placed[j] && j !== i && end(other) < op.call)) continue;
-      const next = specStep(op, state);
-      if (next === undefined) continue;
-      placed[i] = true;
-      if (search(next.state)) return true;
-      placed[i] = false;
-    }
-    return false;
-  };
   try {
-    return search(null);
+    return searchOrders(ops, (placed, state) => {
+      const memo = `${placed.map((p) => (p ? 1 : 0)).join('')}|${JSON.stringify(state)}`;
+      if (seen.has(memo)) return false;
+      if (seen.size >= nodesMax) throw new BudgetExceeded();
+      seen.add(memo);
+      return true;
+    });
   } catch (error) {
     if (error instanceof BudgetExceeded) return undefined;
     throw error;
