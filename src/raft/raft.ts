@@ -220,8 +220,10 @@ export class RaftNode {
   // ---------------------------------------------------------------- output
 
   hasReady(): boolean {
+    // Index comparisons, not the slices ready() builds: the driver asks this after every event.
+    const log = this.log;
     return this.outbox.length > 0 || this.readStates.length > 0 || this.droppedReads.length > 0 || this.pendingSnapshot !== undefined
-      || this.log.unstable().length > 0 || this.hardStateChanged() || this.log.toApply().length > 0;
+      || log.stableIndex < log.lastIndex() || this.hardStateChanged() || Math.min(log.committed, log.stableIndex) > log.applied;
   }
 
   ready(): Ready {

@@ -378,7 +378,9 @@ export class Wal {
       active.handle = undefined;
     }
     const seq = this.nextSegmentSeq();
-    let handle = await this.takePrepared();
+    const prepared = this.prepared;
+    this.prepared = undefined;
+    let handle = await prepared;
     if (handle !== undefined && handle.path !== tempSegmentPath(this.options.dir, seq)) {
       // Prepared before a truncation changed which sequence comes next.
       await handle.close();
@@ -404,11 +406,6 @@ export class Wal {
     this.prepared.catch(() => undefined); // surfaced when the next rotation awaits it
   }
 
-  private async takePrepared(): Promise<FileHandle | undefined> {
-    const prepared = this.prepared;
-    this.prepared = undefined;
-    return prepared;
-  }
 
   private fail(error: unknown, batch: readonly PendingAppend[]): void {
     const errno = errnoCode(error);
