@@ -25,6 +25,12 @@ describe('mutations the simulator must catch', () => {
     expect(caught?.invariants).toContain('vote-durability');
   }, 120_000);
 
+  it('(2) a leader committing an earlier term\'s entry by counting replicas (figure 8)', async () => {
+    const caught = await firstCatch('commitOldTermByCounting', 'figure8', 3, 5);
+    expect(caught).toBeDefined();
+    expect(caught!.invariants).toContain('state-machine-safety');
+  }, 120_000);
+
   it('(3) a follower acknowledging before its fsync', async () => {
     const caught = await firstCatch('ackBeforeFsync', 'all', 3, 30);
     expect(caught).toBeDefined();

@@ -10,6 +10,7 @@ import type { Random } from '../ports/random.js';
 import type { Membership, NodeId } from '../raft/types.js';
 import { EventQueue } from './event-queue.js';
 import type { FaultKind } from './faults.js';
+import { Figure8Nemesis } from './figure8-nemesis.js';
 import { InvariantChecker, type Violation } from './invariants.js';
 import { SimClient } from './sim-client.js';
 import { SimNetwork } from './sim-network.js';
@@ -65,6 +66,7 @@ class SimWorld {
   private firstWriteAfterHealMs: number | undefined;
   private removed: NodeId | undefined;
   private readonly damaged = new Set<NodeId>();
+  private figure8: Figure8Nemesis | undefined;
 
   constructor(private readonly options: SimOptions) {
     (globalThis as Record<string, unknown>).__simWorld = this;
@@ -108,7 +110,7 @@ class SimWorld {
     return {
       seed: this.options.seed, violations: this.checker.violations, ops: this.history.length,
       okOps: this.history.filter((o) => o.status === 'ok').length, simulatedMs: this.queue.nowMs,
-      faultsInjected: this.faultsInjected, history: this.history, trace: this.traceLines, linearizable: lin.status,
+      faultsInjected: this.faultsInjected + (this.figure8?.injected ?? 0), history: this.history, trace: this.traceLines, linearizable: lin.status,
     };
   }
 
@@ -140,6 +142,7 @@ class SimWorld {
       send: (from: NodeId, message: Parameters<SimNode['deliver']>[0]) => {
         if (message.kind === 'voteResp' && message.granted && !message.preVote) this.checker.observeVoteGranted(from, message.term, message.to);
         if (message.kind === 'vote' && !message.preVote) this.checker.observeVoteGranted(from, message.term, from);
+        if (this.figure8?.drops(from, message)) return;
         this.network.send(from, message.to, () => {
           this.trace(`${message.from}->${message.to} ${message.kind} t${message.term}${describeMessage(message)}`);
           this.byId.get(message.to)?.deliver(message);
@@ -148,6 +151,7 @@ class SimWorld {
       onLeader: (node: SimNode) => {
         this.trace(`${node.id} leads term ${node.raft!.currentTerm}`);
         this.checker.observeLeader(node.id, node.raft!.currentTerm, node.raft!);
+        this.figure8?.onLeader(node.id, node.raft!.currentTerm);
       },
       onApplied: (node: NodeId, entry: Parameters<InvariantChecker['observeApplied']>[1], digest: () => string) => this.checker.observeApplied(node, entry, digest),
       violation: (invariant: string, message: string) => this.checker.fail(invariant, message),
@@ -245,9 +249,28 @@ class SimWorld {
         this.trace(`${node.id} next WAL fsync fails with EIO`);
       });
     }
+    if (f.has('figure8')) this.startFigure8(start, end);
     if (f.has('transfer')) for (let i = 0; i < 1 + this.random.int(3); i++) this.queue.at(window()[0], () => this.transferLeader());
     // A removal must leave at least three voters, or one more fault leaves no quorum at all.
     if (f.has('membership') && this.nodes.length >= 5) this.membershipEpisode(...window());
+  }
+
+  private startFigure8(start: number, end: number): void {
+    this.figure8 = new Figure8Nemesis({
+      nodeIds: this.nodes.map((n) => n.id),
+      leader: () => this.leader()?.id,
+      at: (atMs, run) => this.queue.at(atMs, run),
+      after: (delayMs, run) => this.queue.after(delayMs, run),
+      partition: (groups) => this.network.partition(groups),
+      healAll: () => this.network.healAll(),
+      crash: (id) => this.byId.get(id)!.crash('keep'),
+      boot: (id) => {
+        const node = this.byId.get(id)!;
+        if (!node.up) node.boot();
+      },
+      trace: (line) => this.trace(line),
+    });
+    this.figure8.schedule(start + this.random.next() * 1_000, end);
   }
 
   private pick(): SimNode {

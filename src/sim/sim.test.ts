@@ -22,4 +22,11 @@ describe('simulator', () => {
   it('rejects an unknown fault kind with the list of known ones', () => {
     expect(() => parseFaults('drop,meteor')).toThrow(/unknown fault "meteor".*partition/);
   });
+
+  it('keeps the opt-in scenarios out of `all` unless they are named', () => {
+    expect(parseFaults('all').has('figure8')).toBe(false);
+    expect(parseFaults('all').has('churn')).toBe(false);
+    expect([...parseFaults('all,figure8')]).toContain('figure8');
+    expect(parseFaults('none').size).toBe(0);
+  });
 });
