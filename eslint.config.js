@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 // The deterministic tier: takes time, randomness and I/O only through ports (src/ports).
 const pureTier = ['core', 'ports', 'storage', 'raft', 'kv', 'tasks', 'placement', 'membership', 'node', 'sim', 'check'];
-const edgeFolders = ['runtime', 'api', 'client', 'cli', 'chaos', 'dashboard', 'metrics'];
+const edgeFolders = ['runtime', 'transport', 'server', 'api', 'client', 'cli', 'chaos', 'dashboard', 'metrics'];
 
 const nondeterministicGlobals = [
   'Date', 'setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate',

@@ -13,7 +13,20 @@ export type ErrorCode =
   | 'CHECKPOINT_NOT_FOUND'
   | 'RECOVERY_GAP'
   | 'IO_ERROR'
-  | 'NO_SPACE';
+  | 'NO_SPACE'
+  // Service and transport (issue 4): the HTTP layer maps each to a status code.
+  | 'BAD_REQUEST'
+  | 'NOT_FOUND'
+  | 'NOT_LEADER'
+  | 'TIMEOUT'
+  | 'UNAVAILABLE'
+  | 'TOO_LARGE'
+  | 'CONFLICT'
+  | 'COMPACTED'
+  | 'AUTH_FAILED'
+  | 'FRAME_INVALID'
+  | 'SHUTTING_DOWN'
+  | 'INTERNAL';
 
 export interface KeelErrorOptions {
   readonly retryable?: boolean;
