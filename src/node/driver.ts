@@ -1,8 +1,10 @@
 /**
  * The one driver loop shared by the simulator and real processes:
  * ready -> persist -> send -> apply -> advance (the Ready contract in raft/types.ts).
- * It also takes local snapshots, resolves proposals once their entry is applied, and serves
- * ReadIndex reads once the state machine has caught up with the read index.
+ * It also takes local snapshots (saved off the loop, so writes never wait for a checkpoint;
+ * the log is compacted once the checkpoint is durable), resolves proposals once their entry is
+ * applied, serves ReadIndex reads once the state machine has caught up with the read index, and
+ * can rebuild a diverged state machine from a peer's snapshot.
  */
 import { bugs } from '../core/bug-switches.js';
 import type { StateMachine } from '../ports/state-machine.js';
@@ -41,6 +43,10 @@ export class NodeDriver {
   private appliedSinceSnapshot = 0;
   private nextReadId = 1;
   private stopped = false;
+  /** A checkpoint being written in the background, and one written but not yet compacted to. */
+  private saving: Promise<void> | undefined;
+  private saved: Snapshot | undefined;
+  private pendingRestore: { readonly index: number; readonly data: Uint8Array; readonly done: () => void } | undefined;
   private readonly noopCommand: Uint8Array;
 
   constructor(
@@ -76,12 +82,29 @@ export class NodeDriver {
   }
 
   get busy(): boolean {
-    return this.running !== undefined;
+    return this.running !== undefined || this.saving !== undefined;
   }
 
-  /** Resolves when the loop has nothing left to do. */
+  /** Resolves when the loop and any background checkpoint have nothing left to do. */
   async idle(): Promise<void> {
-    while (this.running !== undefined) await this.running;
+    while (this.running !== undefined || this.saving !== undefined) {
+      if (this.running !== undefined) await this.running;
+      else if (this.saving !== undefined) await this.saving;
+    }
+  }
+
+  /**
+   * Replaces the state machine's state with `data`, a peer's state at applied index `index`, at
+   * the moment this node reaches that index; entries before it are not applied. Used when this
+   * replica's state diverged from the leader's. False if this node has already applied `index`
+   * (ask the peer for a newer snapshot).
+   */
+  rebuildFrom(index: number, data: Uint8Array): Promise<void> | false {
+    if (this.raft.log.applied >= index) return false;
+    return new Promise((done) => {
+      this.pendingRestore = { index, data, done };
+      this.kick();
+    });
   }
 
   propose(data: Uint8Array): Promise<ProposalOutcome> | { readonly refused: string; readonly leader: string | undefined } {
@@ -100,6 +123,13 @@ export class NodeDriver {
     return promise;
   }
 
+  /** Graceful shutdown: finishes the I/O in flight, then closes the log and hard-state files. */
+  async close(): Promise<void> {
+    await this.idle();
+    this.stop();
+    await this.storage.close();
+  }
+
   /** Stops processing (crash or shutdown); pending callers never hear back, like a dead process. */
   stop(): void {
     this.stopped = true;
@@ -110,10 +140,13 @@ export class NodeDriver {
       const rd = this.raft.ready();
       if (bugs.ackBeforeFsync) for (const m of rd.messages) this.hooks.send(m);
       const keptSuffix = rd.snapshot !== undefined && this.raft.log.lastIndex() > rd.snapshot.meta.index;
+      // An installed snapshot and a background checkpoint must not write the checkpoint store at once.
+      if (rd.snapshot !== undefined && this.saving !== undefined) await this.saving;
       await this.storage.persist(rd, keptSuffix);
       if (this.stopped) return;
       if (!bugs.ackBeforeFsync) for (const m of rd.messages) this.hooks.send(m);
       if (rd.snapshot !== undefined) {
+        if (this.pendingRestore !== undefined && this.pendingRestore.index <= rd.snapshot.meta.index) this.finishRestore();
         this.stateMachine.restore(rd.snapshot.data, rd.snapshot.meta.index);
         this.latestSnapshot = rd.snapshot;
         this.appliedSinceSnapshot = 0;
@@ -123,22 +156,45 @@ export class NodeDriver {
       for (const id of rd.droppedReads) this.finishRead(id, { kind: 'dropped' });
       this.raft.advance(rd);
       this.serveWaitingReads();
-      if (this.appliedSinceSnapshot >= this.options.snapshotEveryEntries) await this.takeSnapshot();
+      if (this.saved !== undefined) await this.compactTo(this.saved);
+      if (this.appliedSinceSnapshot >= this.options.snapshotEveryEntries && this.saving === undefined) this.startCheckpoint();
     }
+    if (!this.stopped && this.saved !== undefined) await this.compactTo(this.saved);
   }
 
   private apply(entry: Entry): void {
+    const restore = this.pendingRestore;
+    if (restore !== undefined && entry.index <= restore.index) {
+      // Rebuilding from a peer's state: entries up to its index are already in that state.
+      if (entry.index === restore.index) {
+        this.stateMachine.restore(restore.data, restore.index);
+        this.finishRestore();
+      }
+      this.resolveProposal(entry, undefined);
+      return;
+    }
     // No-op and membership entries reach the state machine as no-ops, so that its applied index is
     // Raft's and a snapshot taken at any applied index restores to exactly that index.
     const command = entry.kind === 'normal' ? entry.data : this.noopCommand;
     const result = this.stateMachine.apply({ index: entry.index, term: entry.term, command });
     this.appliedSinceSnapshot += 1;
     this.hooks.onApplied?.(entry, () => this.stateMachine.digest());
+    this.resolveProposal(entry, result);
+  }
+
+  private resolveProposal(entry: Entry, result: Uint8Array | undefined): void {
     const waiter = this.proposals.get(entry.index);
-    if (waiter !== undefined) {
-      this.proposals.delete(entry.index);
-      waiter.resolve(waiter.term === entry.term ? { kind: 'applied', result } : { kind: 'lost' });
-    }
+    if (waiter === undefined) return;
+    this.proposals.delete(entry.index);
+    waiter.resolve(waiter.term === entry.term && result !== undefined ? { kind: 'applied', result } : { kind: 'lost' });
+  }
+
+  private finishRestore(): void {
+    const restore = this.pendingRestore!;
+    this.pendingRestore = undefined;
+    // Local checkpoints may hold the diverged state: take a fresh one soon.
+    this.appliedSinceSnapshot = this.options.snapshotEveryEntries;
+    restore.done();
   }
 
   private onReadState(requestId: number, index: number): void {
@@ -166,15 +222,34 @@ export class NodeDriver {
     }
   }
 
-  private async takeSnapshot(): Promise<void> {
+  private startCheckpoint(): void {
     const index = this.raft.log.applied;
     const term = this.raft.log.term(index);
     if (term === undefined) return;
+    // The state is captured now, synchronously; only the write happens while the loop goes on.
     const snapshot: Snapshot = { meta: { index, term, membership: this.raft.membershipAt(index) }, data: this.stateMachine.snapshot() };
-    await this.storage.saveSnapshot(snapshot);
-    this.latestSnapshot = snapshot;
-    this.raft.compact(index);
-    await this.storage.compact(snapshot.meta);
     this.appliedSinceSnapshot = 0;
+    this.saving = this.storage.saveSnapshot(snapshot).then(
+      () => {
+        this.saving = undefined;
+        this.saved = snapshot;
+        this.kick();
+      },
+      (error: unknown) => {
+        this.saving = undefined;
+        this.stop();
+        this.hooks.onFatal(error);
+      },
+    );
+  }
+
+  private async compactTo(snapshot: Snapshot): Promise<void> {
+    this.saved = undefined;
+    // A newer snapshot installed from the leader meanwhile supersedes this one.
+    if (this.latestSnapshot !== undefined && this.latestSnapshot.meta.index >= snapshot.meta.index) return;
+    this.latestSnapshot = snapshot;
+    if (this.raft.log.firstIndex() > snapshot.meta.index) return;
+    this.raft.compact(snapshot.meta.index);
+    await this.storage.compact(snapshot.meta);
   }
 }

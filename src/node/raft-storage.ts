@@ -45,13 +45,14 @@ export class RaftStorage {
     private readonly checkpoints: CheckpointStore,
   ) {}
 
-  static async open(fs: FileSystem, dir: string, options: { segmentSizeBytes?: number; recordPayloadBytesMax?: number } = {}): Promise<RaftStorageOpen> {
+  static async open(fs: FileSystem, dir: string, options: { segmentSizeBytes?: number; recordPayloadBytesMax?: number; fsync?: 'always' | 'unsafe-none' } = {}): Promise<RaftStorageOpen> {
     const notes: string[] = [];
     let recovering = false;
     const walOptions = {
       fs, dir: joinPath(dir, 'wal'),
       ...(options.segmentSizeBytes === undefined ? {} : { segmentSizeBytes: options.segmentSizeBytes }),
       ...(options.recordPayloadBytesMax === undefined ? {} : { recordPayloadBytesMax: options.recordPayloadBytesMax }),
+      ...(options.fsync === undefined ? {} : { fsync: options.fsync }),
     };
     let opened: Awaited<ReturnType<typeof Wal.open>>;
     try {

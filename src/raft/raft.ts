@@ -103,6 +103,11 @@ export class RaftNode {
     };
   }
 
+  /** The leader's view of a follower's replication (match index), for status pages; undefined elsewhere. */
+  followerMatch(id: NodeId): number | undefined {
+    return this.role === 'leader' ? this.progress.get(id)?.match : undefined;
+  }
+
   get isLeader(): boolean {
     return this.role === 'leader';
   }
