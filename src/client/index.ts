@@ -1,0 +1,6 @@
+/** The TypeScript client for the HTTP API v1: public face. See docs/client.md. */
+export { KeelClient, type ListOptions, type PutOptions, type ReadOptions } from './client.js';
+export { KeelClientError, isKeelClientError, type ClientErrorCode } from './errors.js';
+export { clientDefaults, normalizeEndpoint, type KeelClientOptions } from './options.js';
+export type { WatchOptions } from './watch.js';
+export type * from '../api/wire.js';
