@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareKeys, isWellFormed, utf8Length } from './keys.js';
+import { clipText, compareKeys, isWellFormed, utf8Length } from './keys.js';
 
 const anyText = fc.string({ unit: 'binary', maxLength: 12 }); // any code point, including astral planes
 const codeUnits = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((u) => String.fromCharCode(u)), maxLength: 8 });
@@ -25,5 +25,16 @@ describe('key helpers', () => {
     expect(isWellFormed('\ud800')).toBe(false);
     expect(isWellFormed('a\udc00')).toBe(false);
     expect(isWellFormed('😀')).toBe(true);
+  });
+});
+
+describe('clipText', () => {
+  it('bounds the length and never leaves a lone surrogate', () => {
+    fc.assert(fc.property(fc.oneof(anyText, codeUnits), fc.integer({ min: 0, max: 6 }), (s, max) => {
+      const clipped = clipText(s, max);
+      expect(isWellFormed(clipped)).toBe(true);
+      expect(clipped.length).toBeLessThanOrEqual(max + 3);
+    }));
+    expect(clipText('a😀', 2)).toBe('a\uFFFD...');
   });
 });

@@ -12,6 +12,17 @@ export function isWellFormed(text: string): boolean {
   return !loneSurrogate.test(text);
 }
 
+const loneSurrogates = new RegExp(loneSurrogate.source, 'g');
+
+/**
+ * `text` cut to at most `lengthMax` UTF-16 units, lone surrogates (including one left by the cut)
+ * replaced by U+FFFD: for error messages that quote input, which must stay small and decodable.
+ */
+export function clipText(text: string, lengthMax: number): string {
+  const clipped = text.length > lengthMax ? `${text.slice(0, lengthMax)}...` : text;
+  return clipped.replace(loneSurrogates, '\uFFFD');
+}
+
 /** Size of `text` in UTF-8 bytes, without allocating. */
 export function utf8Length(text: string): number {
   let size = 0;

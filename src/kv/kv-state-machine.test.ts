@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { AssertionError } from '../core/assert.js';
 import { utf8 } from '../core/bytes.js';
 import { isKeelError } from '../core/errors.js';
-import { decodeResult, encodeCommand, encodeQuery } from './commands.js';
+import { decodeResult } from './decode.js';
+import { encodeCommand, encodeQuery } from './encode.js';
 import { KvStateMachine } from './kv-state-machine.js';
-import { Driver, cas, del, get, noop, put } from './kv.test-kit.js';
+import { Driver, cas, del, get, noop, put, txn } from './kv.test-kit.js';
 import { keyBytesMax, valueBytesMax } from './limits.js';
 
 describe('revisions and versions (etcd semantics)', () => {
@@ -147,14 +148,21 @@ describe('malformed entries', () => {
 });
 
 describe('query', () => {
-  it('serves gets without touching the state and refuses everything else', () => {
+  it('serves gets, ranges and the lease list without touching the state, and refuses everything else', () => {
     const d = new Driver();
-    d.run(put('a', '1'));
+    const lease = d.grant();
+    d.run(put('a', '1', lease));
     const snapshot = d.machine.snapshot();
     const q = (bytes: Uint8Array) => decodeResult(d.machine.query(bytes));
-    expect(q(encodeQuery({ kind: 'get', key: 'a' }))).toMatchObject({ kind: 'get', found: true, value: '1' });
-    expect(q(encodeCommand({ command: put('a', '2') }))).toMatchObject({ kind: 'error', code: 'QUERY_UNSUPPORTED' });
-    expect(q(encodeCommand({ command: noop }))).toMatchObject({ kind: 'error', code: 'QUERY_UNSUPPORTED' });
+    expect(q(encodeQuery({ kind: 'get', key: 'a' }))).toEqual({ kind: 'get', revision: 1, found: true, value: '1', createRevision: 1, modRevision: 1, version: 1, lease });
+    expect(q(encodeQuery({ kind: 'range', prefix: '' }))).toMatchObject({ kind: 'range', kvs: [{ key: 'a', lease }], more: false });
+    expect(q(encodeQuery({ kind: 'leases' }))).toEqual({ kind: 'leases', leases: [{ id: lease, ttlMs: 5000, keys: 1 }] });
+    const writes = [
+      put('a', '2'), noop, txn([], [get('a')]), { kind: 'leaseGrant', ttlMs: 1000 }, { kind: 'leaseKeepAlive', id: lease }, { kind: 'leaseRevoke', id: lease },
+    ] as const;
+    for (const command of writes) {
+      expect(q(encodeCommand({ command })), command.kind).toMatchObject({ kind: 'error', code: 'QUERY_UNSUPPORTED' });
+    }
     expect(q(encodeCommand({ session: { clientId: 'c', seq: 1 }, command: get('a') }))).toMatchObject({ kind: 'error', code: 'QUERY_UNSUPPORTED' });
     expect(q(utf8('{'))).toMatchObject({ kind: 'error', code: 'COMMAND_MALFORMED' });
     expect(q(encodeQuery({ kind: 'get', key: '' }))).toMatchObject({ kind: 'error', code: 'KEY_EMPTY' });
@@ -166,7 +174,7 @@ describe('options', () => {
   it('rejects unknown keys and impossible values, listing every problem', () => {
     let caught: unknown;
     try {
-      new KvStateMachine({ sessionsMax: 0, dataBytesMax: 10, bogus: 1 } as never);
+      new KvStateMachine({ sessionsMax: 0, dataBytesMax: 10, leasesMax: 1e6, historyEventsMax: -1, historyBytesMax: 100, bogus: 1 } as never);
     } catch (error) {
       caught = error;
     }
@@ -175,6 +183,9 @@ describe('options', () => {
     expect(message).toContain('unknown option "bogus"');
     expect(message).toContain('sessionsMax must be a positive integer');
     expect(message).toContain('dataBytesMax (10)');
+    expect(message).toContain('leasesMax (1000000) is too large');
+    expect(message).toContain('historyEventsMax must be a positive integer');
+    expect(message).toContain('historyBytesMax (100)');
   });
 
   it('are frozen', () => {

@@ -1,38 +1,41 @@
 /**
- * The replicated KV state machine: etcd-like revisions, compare-and-set, and client sessions for
- * exactly-once application of retried commands. See docs/kv.md.
+ * The replicated KV state machine: etcd-like revisions, prefix ranges, transactions, leases, a
+ * watch history, and client sessions for exactly-once application of retried commands. See
+ * docs/kv.md.
  *
  * Determinism: `apply` depends only on the state and the entry. No clock, no randomness, and no
- * output depends on Map iteration order except through an explicit sort (snapshot) or the session
- * table's insertion order, which follows the log (sessions.ts).
+ * output depends on Map or Set iteration order except through an explicit sort or an order that
+ * follows the log by construction (sessions.ts, leases.ts).
  */
 import { assert, assertNever } from '../core/assert.js';
 import { concatBytes, hex16 } from '../core/bytes.js';
 import { KeelError } from '../core/errors.js';
 import type { AppliedEntry, StateMachine } from '../ports/state-machine.js';
 import { crc32cChunk } from '../storage/crc.js';
-import {
-  decodeCommand, encodeResult, kvError, validateCommand,
-  type KvCommand, type KvEnvelope, type KvErrorResult, type KvGetResult, type KvResult,
-} from './commands.js';
+import type { KvEnvelope } from './commands.js';
+import { decodeCommand } from './decode.js';
+import { encodeResult } from './encode.js';
+import { execute, readKey, readRange } from './execute.js';
+import { eventSizeBytes, type KvEventsResult, type KvWatchFilter } from './history.js';
 import { compareKeys, utf8Length } from './keys.js';
+import { resultBytesMax } from './limits.js';
 import { resolveKvOptions, type KvOptions, type KvOptionsInput } from './options.js';
+import { kvError } from './results.js';
 import { SessionTable } from './sessions.js';
-import { decodeSnapshot, snapshotChunks, type KeyRecord, type SnapshotContent } from './snapshot.js';
-
-type Command<K extends KvCommand['kind']> = Extract<KvCommand, { readonly kind: K }>;
+import { decodeSnapshot, snapshotChunks, type DecodedSnapshot, type SnapshotContent } from './snapshot.js';
+import { KvState } from './state.js';
+import { dataSizeBytes } from './store.js';
+import { validateCommand } from './validate.js';
 
 export class KvStateMachine implements StateMachine {
   readonly options: KvOptions;
-  private keys = new Map<string, KeyRecord>();
-  private revisionValue = 0;
-  /** UTF-8 bytes of all live keys plus values, against dataBytesMax. */
-  private dataBytes = 0;
+  private state: KvState;
   private sessions: SessionTable;
   private appliedIndexValue = 0;
 
   constructor(options: KvOptionsInput = {}) {
     this.options = resolveKvOptions(options);
+    this.state = KvState.empty(this.options);
     this.sessions = new SessionTable(this.options);
   }
 
@@ -40,17 +43,34 @@ export class KvStateMachine implements StateMachine {
     return this.appliedIndexValue;
   }
 
-  /** The store revision: the number of mutations applied so far (0 for an empty store). */
+  /** The store revision: the number of revisions spent on changes so far (0 for an empty store). */
   get revision(): number {
-    return this.revisionValue;
+    return this.state.revision;
+  }
+
+  /** Events at or below this revision are no longer in the watch history. */
+  get compactRevision(): number {
+    return this.state.history.compactRevision;
   }
 
   get keyCount(): number {
-    return this.keys.size;
+    return this.state.store.count;
   }
 
   get dataSizeBytes(): number {
-    return this.dataBytes;
+    return this.state.store.dataBytes;
+  }
+
+  get leaseCount(): number {
+    return this.state.leases.count;
+  }
+
+  get historyEventCount(): number {
+    return this.state.history.count;
+  }
+
+  get historySizeBytes(): number {
+    return this.state.history.sizeBytes;
   }
 
   get sessionCount(): number {
@@ -67,11 +87,13 @@ export class KvStateMachine implements StateMachine {
     assert(entry.index > this.appliedIndexValue, `entry ${entry.index} applied after entry ${this.appliedIndexValue}: indexes must strictly increase`);
     const decoded = decodeCommand(entry.command);
     const bytes = decoded.ok ? this.applyEnvelope(entry.index, decoded.value) : encodeResult(decoded.error);
+    // The limits bound every result (limits.ts); sessions and decodeResult rely on it.
+    assert(bytes.length <= resultBytesMax, `result of entry ${entry.index} is ${bytes.length} bytes, resultBytesMax is ${resultBytesMax}`);
     this.appliedIndexValue = entry.index;
     return bytes;
   }
 
-  /** Serves a read (an encoded envelope holding a `get`, without session) against the current state. */
+  /** Serves a read (an encoded envelope holding a get, range or leases, without session) from the current state. */
   query(request: Uint8Array): Uint8Array {
     const decoded = decodeCommand(request);
     if (!decoded.ok) return encodeResult(decoded.error);
@@ -79,18 +101,34 @@ export class KvStateMachine implements StateMachine {
       return encodeResult(kvError('QUERY_UNSUPPORTED', 'a query carries no session: reads are not deduplicated'));
     }
     const command = decoded.value.command;
+    const invalid = validateCommand(command);
     switch (command.kind) {
-      case 'get': return encodeResult(validateCommand(command) ?? this.onGet(command));
+      case 'get': return encodeResult(invalid ?? readKey(this.state.store, command.key, this.state.revision));
+      case 'range': return encodeResult(invalid ?? readRange(this.state, command));
+      case 'leases': return encodeResult({ kind: 'leases', leases: this.state.leases.list() });
       case 'put':
       case 'delete':
       case 'cas':
+      case 'txn':
+      case 'leaseGrant':
+      case 'leaseKeepAlive':
+      case 'leaseRevoke':
       case 'noop': return encodeResult(kvError('QUERY_UNSUPPORTED', `query serves reads only, got "${command.kind}"`));
       default: return assertNever(command);
     }
   }
 
+  /**
+   * Watch events matching `filter` from `fromRevision` (an integer >= 1) on, at most about
+   * `limit` (whole revisions only), or COMPACTED when the history no longer reaches back that
+   * far. Pure: the server calls it after applies to feed watchers, continuing from `nextRevision`.
+   */
+  eventsSince(fromRevision: number, filter: KvWatchFilter, limit: number): KvEventsResult {
+    return this.state.history.since(fromRevision, filter, limit, this.state.revision);
+  }
+
   snapshot(): Uint8Array {
-    return concatBytes(snapshotChunks(this.content()));
+    return concatBytes([...snapshotChunks(this.content())]);
   }
 
   /**
@@ -104,19 +142,8 @@ export class KvStateMachine implements StateMachine {
     if (content.appliedIndex !== index) {
       throw new KeelError('CHECKPOINT_CORRUPT', `KV snapshot holds appliedIndex ${content.appliedIndex} but is restored as index ${index}`, { data: { snapshotIndex: content.appliedIndex, index } });
     }
-    let dataBytes = 0;
-    for (const [key, record] of content.keys) dataBytes += utf8Length(key) + utf8Length(record.value);
-    const sessionsBytes = content.sessions.reduce((sum, s) => sum + s.sizeBytes, 0);
-    const problems: string[] = [];
-    if (dataBytes > this.options.dataBytesMax) problems.push(`${dataBytes} data bytes > dataBytesMax ${this.options.dataBytesMax}`);
-    if (content.sessions.length > this.options.sessionsMax) problems.push(`${content.sessions.length} sessions > sessionsMax ${this.options.sessionsMax}`);
-    if (sessionsBytes > this.options.sessionsBytesMax) problems.push(`${sessionsBytes} session bytes > sessionsBytesMax ${this.options.sessionsBytesMax}`);
-    if (problems.length > 0) {
-      throw new KeelError('CONFIG_INVALID', `KV snapshot does not fit this node's options (replicas must share them): ${problems.join('; ')}`, { data: { problems } });
-    }
-    this.keys = new Map(content.keys);
-    this.revisionValue = content.revision;
-    this.dataBytes = dataBytes;
+    this.requireFits(content);
+    this.state = KvState.restored(content, this.options);
     this.sessions = SessionTable.from(content.sessions, this.options);
     this.appliedIndexValue = index;
   }
@@ -132,94 +159,51 @@ export class KvStateMachine implements StateMachine {
     return crc.toString(16).padStart(8, '0') + hex16(size);
   }
 
+  /** CONFIG_INVALID, listing every problem, if a snapshot does not fit this machine's options. */
+  private requireFits(content: DecodedSnapshot): void {
+    const o = this.options;
+    const dataBytes = content.keys.reduce((sum, [key, record]) => sum + dataSizeBytes(key, record), 0);
+    const sessionsBytes = content.sessions.reduce((sum, s) => sum + s.sizeBytes, 0);
+    const historyBytes = content.events.reduce((sum, e) => sum + eventSizeBytes(e), 0);
+    const problems: string[] = [];
+    if (dataBytes > o.dataBytesMax) problems.push(`${dataBytes} data bytes > dataBytesMax ${o.dataBytesMax}`);
+    if (content.sessions.length > o.sessionsMax) problems.push(`${content.sessions.length} sessions > sessionsMax ${o.sessionsMax}`);
+    if (sessionsBytes > o.sessionsBytesMax) problems.push(`${sessionsBytes} session bytes > sessionsBytesMax ${o.sessionsBytesMax}`);
+    if (content.leases.length > o.leasesMax) problems.push(`${content.leases.length} leases > leasesMax ${o.leasesMax}`);
+    if (content.events.length > o.historyEventsMax) problems.push(`${content.events.length} events > historyEventsMax ${o.historyEventsMax}`);
+    if (historyBytes > o.historyBytesMax) problems.push(`${historyBytes} history bytes > historyBytesMax ${o.historyBytesMax}`);
+    if (problems.length > 0) {
+      throw new KeelError('CONFIG_INVALID', `KV snapshot does not fit this node's options (replicas must share them): ${problems.join('; ')}`, { data: { problems } });
+    }
+  }
+
   private content(): SnapshotContent {
     return {
       appliedIndex: this.appliedIndexValue,
-      revision: this.revisionValue,
-      keys: [...this.keys.entries()].sort((a, b) => compareKeys(a[0], b[0])),
+      revision: this.state.revision,
+      compactRevision: this.state.history.compactRevision,
+      leases: this.state.leases.list(),
+      keys: this.state.store.entries(),
+      keyCount: this.state.store.count,
+      events: this.state.history.kept(),
       sessions: this.sessions.sorted(compareKeys),
     };
   }
 
   private applyEnvelope(index: number, envelope: KvEnvelope): Uint8Array {
     const session = envelope.session;
-    if (session === undefined) return encodeResult(this.execute(envelope.command));
+    if (session === undefined) return encodeResult(execute(this.state, envelope.command, index, this.options));
     const check = this.sessions.check(session);
     switch (check.kind) {
       case 'duplicate':
       case 'stale': return encodeResult(check.result);
       case 'apply': {
-        const result = this.execute(envelope.command);
+        const result = execute(this.state, envelope.command, index, this.options);
         const bytes = encodeResult(result);
         this.sessions.record(session, index, result, utf8Length(session.clientId) + bytes.length);
         return bytes;
       }
       default: return assertNever(check);
     }
-  }
-
-  private execute(command: KvCommand): KvResult {
-    const invalid = validateCommand(command);
-    if (invalid !== undefined) return invalid;
-    switch (command.kind) {
-      case 'put': return this.onPut(command);
-      case 'delete': return this.onDelete(command);
-      case 'cas': return this.onCas(command);
-      case 'get': return this.onGet(command);
-      case 'noop': return { kind: 'noop', revision: this.revisionValue };
-      default: return assertNever(command);
-    }
-  }
-
-  private onPut(command: Command<'put'>): KvResult {
-    const revision = this.write(command.key, command.value);
-    return typeof revision === 'number' ? { kind: 'put', revision } : revision;
-  }
-
-  private onDelete(command: Command<'delete'>): KvResult {
-    const current = this.keys.get(command.key);
-    if (current === undefined) return { kind: 'delete', revision: this.revisionValue, deleted: false };
-    this.keys.delete(command.key);
-    this.dataBytes -= utf8Length(command.key) + utf8Length(current.value);
-    assert(this.dataBytes >= 0, 'data bytes went negative');
-    this.revisionValue += 1;
-    return { kind: 'delete', revision: this.revisionValue, deleted: true };
-  }
-
-  private onCas(command: Command<'cas'>): KvResult {
-    const current = this.keys.get(command.key);
-    const matches = command.expected === null ? current === undefined : current !== undefined && current.value === command.expected;
-    if (!matches) return { kind: 'cas', succeeded: false, revision: this.revisionValue, value: current?.value ?? null };
-    const revision = this.write(command.key, command.value);
-    return typeof revision === 'number' ? { kind: 'cas', succeeded: true, revision, value: command.value } : revision;
-  }
-
-  private onGet(command: Command<'get'>): KvGetResult {
-    const record = this.keys.get(command.key);
-    if (record === undefined) return { kind: 'get', revision: this.revisionValue, found: false };
-    return {
-      kind: 'get', revision: this.revisionValue, found: true,
-      value: record.value, createRevision: record.createRevision, modRevision: record.modRevision, version: record.version,
-    };
-  }
-
-  /** Sets `key` to `value` as the next revision; returns that revision, or QUOTA_EXCEEDED. */
-  private write(key: string, value: string): number | KvErrorResult {
-    const previous = this.keys.get(key);
-    const keyBytes = utf8Length(key);
-    const sizeBefore = previous === undefined ? 0 : keyBytes + utf8Length(previous.value);
-    const sizeAfter = keyBytes + utf8Length(value);
-    const dataBytes = this.dataBytes - sizeBefore + sizeAfter;
-    // A write that does not grow the data passes even at the quota, so a full store can shrink.
-    if (sizeAfter > sizeBefore && dataBytes > this.options.dataBytesMax) {
-      return kvError('QUOTA_EXCEEDED', `write would take the store to ${dataBytes} bytes, dataBytesMax is ${this.options.dataBytesMax}`);
-    }
-    const revision = this.revisionValue + 1;
-    this.keys.set(key, previous === undefined
-      ? { value, createRevision: revision, modRevision: revision, version: 1 }
-      : { value, createRevision: previous.createRevision, modRevision: revision, version: previous.version + 1 });
-    this.revisionValue = revision;
-    this.dataBytes = dataBytes;
-    return revision;
   }
 }

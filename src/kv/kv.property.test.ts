@@ -1,35 +1,87 @@
 /**
  * Property tests of the KV state machine:
- * - against a deliberately simple model (a Map, a revision counter, a session Map evicted by a
- *   linear scan) over random commands, sessions, retries, stale seqs and garbage entries;
+ * - against a deliberately simple model (kv.model.test-kit.ts) over random commands (puts with
+ *   leases, ranges, txns, lease grants, keepalives and revokes), sessions, retries, stale seqs and
+ *   garbage entries: every result, the final keys, leases, sessions, revision and watch history;
  * - snapshot/restore at a random point gives a byte-identical snapshot and the same future;
  * - machines fed the same entries agree on every result and digest (replica determinism).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromUtf8 } from '../core/bytes.js';
-import { decodeResult, encodeCommand, kvError, type ClientSession, type KvCommand, type KvEnvelope, type KvErrorCode, type KvResult } from './commands.js';
+import type { ClientSession, KvCommand, KvCompare, KvEnvelope, KvTxnOp } from './commands.js';
+import { decodeResult } from './decode.js';
+import { encodeCommand } from './encode.js';
+import type { KvWatchFilter } from './history.js';
 import { KvStateMachine } from './kv-state-machine.js';
+import { Model, type Step } from './kv.model.test-kit.js';
 import { comparable } from './kv.test-kit.js';
-import { keyBytesMax } from './limits.js';
+import { keyBytesMax, rangeLimitMax } from './limits.js';
+import type { KvResult } from './results.js';
 
 // ---- generated operations ----
 
 const universe = ['a', 'b', 'c', 'ab', 'é', '😀', '\uE000'];
 const clients = ['c1', 'c2', 'c3', 'c4', 'c5'];
-const sessionsMax = 3;
+const limits = { sessionsMax: 3, leasesMax: 3, historyEventsMax: 6 };
+const tooLong = 'k'.repeat(keyBytesMax + 1);
 
 const keyArb = fc.oneof(
   { weight: 30, arbitrary: fc.constantFrom(...universe) },
-  { weight: 1, arbitrary: fc.constantFrom('', 'k'.repeat(keyBytesMax + 1)) },
+  { weight: 1, arbitrary: fc.constantFrom('', tooLong) },
+);
+const prefixArb = fc.oneof(
+  { weight: 20, arbitrary: fc.constantFrom('', 'a', 'é', '\uE000', '😀', 'zz') },
+  { weight: 1, arbitrary: fc.constant(tooLong) },
 );
 const valueArb = fc.constantFrom('', 'x', 'y', 'zz', 'é');
-const commandArb: fc.Arbitrary<KvCommand> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('put' as const), key: keyArb, value: valueArb }) },
+/** `live<n>`: the n-th live lease (mod their number), `last`: the last grant entry's id (maybe dead), 'junk' is malformed. */
+const leaseRefArb = fc.oneof(
+  { weight: 8, arbitrary: fc.constantFrom('live0', 'live1', 'live2') },
+  { weight: 3, arbitrary: fc.constant('last') },
+  { weight: 1, arbitrary: fc.constant('junk') },
+);
+const putArb: fc.Arbitrary<KvCommand & KvTxnOp> = fc.tuple(keyArb, valueArb, fc.oneof({ weight: 1, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: leaseRefArb }))
+  .map(([key, value, lease]) => (lease === undefined ? { kind: 'put', key, value } : { kind: 'put', key, value, lease }));
+const rangeArb: fc.Arbitrary<KvCommand & KvTxnOp> = fc.record(
+  { kind: fc.constant('range' as const), prefix: prefixArb, limit: fc.constantFrom(1, 2, 3, rangeLimitMax, rangeLimitMax + 1), after: fc.constantFrom(...universe) },
+  { requiredKeys: ['kind', 'prefix'] },
+);
+const opArb: fc.Arbitrary<KvTxnOp> = fc.oneof(
+  { weight: 3, arbitrary: putArb },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), key: keyArb }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('cas' as const), key: keyArb, expected: fc.option(valueArb, { nil: null }), value: valueArb }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('get' as const), key: keyArb }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'noop' as const }) },
+  { weight: 1, arbitrary: rangeArb },
+);
+const compareOpArb = fc.constantFrom('=' as const, '!=' as const, '<' as const, '>' as const);
+const compareArb: fc.Arbitrary<KvCompare> = fc.oneof(
+  { weight: 12, arbitrary: fc.record({ key: keyArb, target: fc.constant('value' as const), op: compareOpArb, value: fc.option(valueArb, { nil: null, freq: 4 }) }) },
+  {
+    weight: 12,
+    arbitrary: fc.record({
+      key: keyArb, target: fc.constantFrom('version' as const, 'createRevision' as const, 'modRevision' as const), op: compareOpArb, value: fc.constantFrom(0, 1, 2, 3, 5, 8),
+    }),
+  },
+  // Malformed: a number for a value, a negative or fractional revision, a string for a version.
+  { weight: 1, arbitrary: fc.record({ key: keyArb, target: fc.constantFrom('value' as const, 'version' as const), op: compareOpArb, value: fc.constantFrom(-1, 1.5, 'x') }) },
+);
+const commandArb: fc.Arbitrary<KvCommand> = fc.oneof(
+  { weight: 4, arbitrary: putArb },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), key: keyArb }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('cas' as const), key: keyArb, expected: fc.option(valueArb, { nil: null }), value: valueArb }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('get' as const), key: keyArb }) },
+  { weight: 2, arbitrary: rangeArb },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('txn' as const), compare: fc.array(compareArb, { maxLength: 3 }),
+      success: fc.array(opArb, { maxLength: 4 }), failure: fc.array(opArb, { maxLength: 3 }),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('leaseGrant' as const), ttlMs: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(1000, 5000) }, { weight: 1, arbitrary: fc.constant(1) }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('leaseKeepAlive' as const), id: leaseRefArb }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('leaseRevoke' as const), id: leaseRefArb }) },
+  { weight: 1, arbitrary: fc.constantFrom({ kind: 'leases' as const }, { kind: 'noop' as const }) },
 );
 
 type SeqMode = 'next' | 'same' | 'older' | 'jump';
@@ -37,7 +89,7 @@ type Op =
   | { readonly kind: 'command'; readonly command: KvCommand; readonly client: string | null; readonly seqMode: SeqMode; readonly gap: number }
   | { readonly kind: 'garbage'; readonly bytes: Uint8Array; readonly gap: number };
 
-const opArb: fc.Arbitrary<Op> = fc.oneof(
+const opsArb = fc.array(fc.oneof(
   {
     weight: 15,
     arbitrary: fc.record({
@@ -46,140 +98,107 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('garbage' as const), bytes: fc.uint8Array({ maxLength: 12 }), gap: fc.constant(0) }) },
-);
-const opsArb = fc.array(opArb, { minLength: 1, maxLength: 80 });
+), { minLength: 1, maxLength: 80, size: 'max' });
 
-/** A concrete log entry; `envelope` is undefined for garbage. */
-interface Step {
-  readonly index: number;
-  readonly bytes: Uint8Array;
-  readonly envelope: KvEnvelope | undefined;
+/** Replaces lease references (see leaseRefArb) by lease ids. */
+function bindLeases(command: KvCommand, idFor: (ref: string) => string): KvCommand {
+  const bindOp = (op: KvTxnOp): KvTxnOp => (op.kind === 'put' && op.lease !== undefined ? { ...op, lease: idFor(op.lease) } : op);
+  switch (command.kind) {
+    case 'put': return bindOp(command);
+    case 'txn': return { ...command, success: command.success.map(bindOp), failure: command.failure.map(bindOp) };
+    case 'leaseKeepAlive':
+    case 'leaseRevoke': return { ...command, id: idFor(command.id) };
+    default: return command;
+  }
 }
 
-/** Turns ops into entries: indexes with gaps, and each client's seq chosen from what it sent before. */
+/**
+ * Turns ops into entries: indexes with gaps, each client's seq chosen from what it sent before,
+ * lease references bound to ids (a model run alongside says which leases are live).
+ */
 function resolve(ops: readonly Op[]): Step[] {
   const sentMax = new Map<string, number>();
+  const tracker = new Model(limits);
+  let lastGrant = 424242; // never granted until a grant entry exists
+  const idFor = (ref: string): string => {
+    if (ref === 'last') return String(lastGrant);
+    if (!ref.startsWith('live')) return ref;
+    const live = tracker.leaseList();
+    return live.length === 0 ? String(lastGrant) : live[Number(ref.slice(4)) % live.length]!.id;
+  };
   let index = 0;
   return ops.map((op) => {
     index += 1 + op.gap;
     // 0xff never occurs in UTF-8: garbage stays garbage whatever the random tail.
     if (op.kind === 'garbage') return { index, bytes: Uint8Array.of(0xff, ...op.bytes), envelope: undefined };
-    let envelope: KvEnvelope = { command: op.command };
+    const command = bindLeases(op.command, idFor);
+    if (command.kind === 'leaseGrant') lastGrant = index;
+    let envelope: KvEnvelope = { command };
     if (op.client !== null) {
       const max = sentMax.get(op.client) ?? 0;
       const seq = { next: max + 1, same: Math.max(1, max), older: Math.max(1, max - 1), jump: max + 3 }[op.seqMode];
       sentMax.set(op.client, Math.max(max, seq));
       const session: ClientSession = { clientId: op.client, seq };
-      envelope = { session, command: op.command };
+      envelope = { session, command };
     }
-    return { index, bytes: encodeCommand(envelope), envelope };
+    const step = { index, bytes: encodeCommand(envelope), envelope };
+    tracker.apply(step);
+    return step;
   });
-}
-
-// ---- the model ----
-
-interface ModelKey { value: string; createRevision: number; modRevision: number; version: number }
-interface ModelSession { lastSeq: number; lastIndex: number; lastResult: KvResult }
-
-const error = (code: KvErrorCode): KvResult => kvError(code, '');
-
-class Model {
-  readonly keys = new Map<string, ModelKey>();
-  readonly sessions = new Map<string, ModelSession>();
-  revision = 0;
-  appliedIndex = 0;
-
-  apply(step: Step): KvResult {
-    this.appliedIndex = step.index;
-    if (step.envelope === undefined) return error('COMMAND_MALFORMED');
-    const { session, command } = step.envelope;
-    const known = session === undefined ? undefined : this.sessions.get(session.clientId);
-    if (session !== undefined && known !== undefined) {
-      if (session.seq === known.lastSeq) return known.lastResult;
-      if (session.seq < known.lastSeq) return error('SESSION_EXPIRED_SEQ');
-    }
-    const result = this.execute(command);
-    if (session !== undefined) {
-      this.sessions.set(session.clientId, { lastSeq: session.seq, lastIndex: step.index, lastResult: result });
-      if (this.sessions.size > sessionsMax) {
-        let oldest: string | undefined;
-        for (const [id, s] of this.sessions) if (oldest === undefined || s.lastIndex < this.sessions.get(oldest)!.lastIndex) oldest = id;
-        this.sessions.delete(oldest!);
-      }
-    }
-    return result;
-  }
-
-  private execute(command: KvCommand): KvResult {
-    if (command.kind === 'noop') return { kind: 'noop', revision: this.revision };
-    if (command.key === '') return error('KEY_EMPTY');
-    if (command.key.length > keyBytesMax) return error('KEY_TOO_LARGE'); // generated long keys are ASCII
-    const current = this.keys.get(command.key);
-    switch (command.kind) {
-      case 'put': return { kind: 'put', revision: this.set(command.key, command.value) };
-      case 'delete':
-        if (current === undefined) return { kind: 'delete', revision: this.revision, deleted: false };
-        this.keys.delete(command.key);
-        return { kind: 'delete', revision: ++this.revision, deleted: true };
-      case 'cas':
-        if ((current?.value ?? null) !== command.expected) return { kind: 'cas', succeeded: false, revision: this.revision, value: current?.value ?? null };
-        return { kind: 'cas', succeeded: true, revision: this.set(command.key, command.value), value: command.value };
-      case 'get':
-        return current === undefined ? { kind: 'get', revision: this.revision, found: false } : { kind: 'get', revision: this.revision, found: true, ...current };
-    }
-  }
-
-  private set(key: string, value: string): number {
-    const current = this.keys.get(key);
-    this.revision++;
-    this.keys.set(key, { value, createRevision: current?.createRevision ?? this.revision, modRevision: this.revision, version: (current?.version ?? 0) + 1 });
-    return this.revision;
-  }
-}
-
-/** The machine's whole state, read back from its snapshot, in the model's terms. */
-function observed(machine: KvStateMachine) {
-  const lines = fromUtf8(machine.snapshot()).split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as Record<string, unknown>);
-  const header = lines[0]!;
-  const keyLines = lines.slice(1, 1 + (header['keyCount'] as number));
-  const sessionLines = lines.slice(1 + (header['keyCount'] as number));
-  return {
-    appliedIndex: header['appliedIndex'],
-    revision: header['revision'],
-    keys: keyLines.map(({ key, ...record }) => [key, record]),
-    sessions: sessionLines.map(({ clientId, lastSeq, lastIndex, lastResult }) => [clientId, { lastSeq, lastIndex, lastResult: comparable(lastResult as KvResult) }]),
-  };
-}
-
-/** The model's state in the same shape, sorted independently (by UTF-8 bytes via Buffer.compare). */
-function expected(model: Model) {
-  const byBytes = (a: [string, unknown], b: [string, unknown]) => Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0]));
-  return {
-    appliedIndex: model.appliedIndex,
-    revision: model.revision,
-    keys: [...model.keys.entries()].sort(byBytes),
-    sessions: [...model.sessions.entries()].sort(byBytes),
-  };
 }
 
 function applyStep(machine: KvStateMachine, step: Step): Uint8Array {
   return machine.apply({ index: step.index, term: 1, command: step.bytes });
 }
 
+function query(machine: KvStateMachine, command: KvCommand): KvResult {
+  return decodeResult(machine.query(encodeCommand({ command })));
+}
+
+/** Sessions as stored in the snapshot (their last lines), in the model's terms. */
+function sessionsOf(machine: KvStateMachine) {
+  const lines = fromUtf8(machine.snapshot()).split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const count = lines[0]!['sessionCount'] as number;
+  return lines.slice(lines.length - count).map(({ clientId, lastSeq, lastIndex, lastResult }) => [clientId, { lastSeq, lastIndex, lastResult: comparable(lastResult as KvResult) }]);
+}
+
+const all: KvWatchFilter = { kind: 'prefix', prefix: '' };
+
 describe('KV state machine against a model', () => {
   it('gives the model\'s result for every entry and ends in the model\'s state', () => {
     fc.assert(fc.property(opsArb, (ops) => {
-      const machine = new KvStateMachine({ sessionsMax });
-      const model = new Model();
+      const machine = new KvStateMachine(limits);
+      const model = new Model(limits);
       for (const step of resolve(ops)) {
         const actual = comparable(decodeResult(applyStep(machine, step)));
         expect(actual).toEqual(comparable(model.apply(step)));
       }
-      expect(observed(machine)).toEqual(expected(model));
       expect(machine.revision).toBe(model.revision);
-      expect(machine.keyCount).toBe(model.keys.size);
-      expect(machine.sessionCount).toBe(model.sessions.size);
+      expect(query(machine, { kind: 'range', prefix: '' })).toEqual({ kind: 'range', revision: model.revision, kvs: model.sortedKeys(), more: false });
+      expect(query(machine, { kind: 'leases' })).toEqual({ kind: 'leases', leases: model.leaseList() });
+      const kept = model.kept();
+      expect(machine.compactRevision).toBe(kept.compactRevision);
+      expect(machine.eventsSince(kept.compactRevision + 1, all, 1000)).toEqual({ kind: 'events', events: kept.events, nextRevision: model.revision + 1 });
+      const byBytes = (a: [string, unknown], b: [string, unknown]) => Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0]));
+      const modelSessions = [...model.sessions.entries()].sort(byBytes).map(([id, s]) => [id, { ...s, lastResult: comparable(s.lastResult) }]);
+      expect(sessionsOf(machine)).toEqual(modelSessions);
     }), { numRuns: 300 });
+  });
+
+  it('eventsSince agrees with the model for any start, filter and limit', () => {
+    const filterArb: fc.Arbitrary<KvWatchFilter> = fc.oneof(
+      fc.constantFrom(...universe).map((key) => ({ kind: 'key' as const, key })),
+      fc.constantFrom('', 'a', 'é', 'zz').map((prefix) => ({ kind: 'prefix' as const, prefix })),
+    );
+    fc.assert(fc.property(opsArb, fc.nat({ max: 40 }), filterArb, fc.integer({ min: 1, max: 4 }), (ops, from, filter, limit) => {
+      const machine = new KvStateMachine(limits);
+      const model = new Model(limits);
+      for (const step of resolve(ops)) {
+        applyStep(machine, step);
+        model.apply(step);
+      }
+      expect(machine.eventsSince(from + 1, filter, limit)).toEqual(model.eventsSince(from + 1, filter, limit));
+    }), { numRuns: 200 });
   });
 });
 
@@ -188,10 +207,10 @@ describe('snapshot and restore', () => {
     fc.assert(fc.property(opsArb, fc.double({ min: 0, max: 1, noNaN: true }), (ops, at) => {
       const steps = resolve(ops);
       const split = Math.floor(at * steps.length);
-      const original = new KvStateMachine({ sessionsMax });
+      const original = new KvStateMachine(limits);
       for (const step of steps.slice(0, split)) applyStep(original, step);
       const snapshot = original.snapshot();
-      const restored = new KvStateMachine({ sessionsMax });
+      const restored = new KvStateMachine(limits);
       restored.restore(snapshot, original.appliedIndex);
       expect(restored.snapshot()).toEqual(snapshot);
       expect(restored.digest()).toBe(original.digest());
@@ -205,8 +224,8 @@ describe('snapshot and restore', () => {
 describe('replica determinism', () => {
   it('two machines fed the same entries return the same bytes and have the same digests', () => {
     fc.assert(fc.property(opsArb, (ops) => {
-      const a = new KvStateMachine({ sessionsMax });
-      const b = new KvStateMachine({ sessionsMax });
+      const a = new KvStateMachine(limits);
+      const b = new KvStateMachine(limits);
       for (const step of resolve(ops)) {
         expect(applyStep(a, step)).toEqual(applyStep(b, step));
         expect(a.digest()).toBe(b.digest());
@@ -219,8 +238,8 @@ describe('replica determinism', () => {
     fc.assert(fc.property(opsArb, valueArb, (ops, other) => {
       const steps = resolve(ops);
       const last = steps.at(-1)!;
-      const a = new KvStateMachine({ sessionsMax });
-      const b = new KvStateMachine({ sessionsMax });
+      const a = new KvStateMachine(limits);
+      const b = new KvStateMachine(limits);
       for (const step of steps) {
         applyStep(a, step);
         applyStep(b, step);

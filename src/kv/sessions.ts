@@ -10,7 +10,8 @@
  * found in O(1), and the choice is the same on every replica.
  */
 import { assert } from '../core/assert.js';
-import { kvError, type ClientSession, type KvErrorResult, type KvResult } from './commands.js';
+import type { ClientSession } from './commands.js';
+import { kvError, type KvErrorResult, type KvResult } from './results.js';
 
 export interface Session {
   readonly clientId: string;

@@ -63,3 +63,14 @@ export function literalField<T extends string>(object: JsonObject, field: string
   if (found === undefined) throw new ShapeError(`${what}.${field} must be one of ${allowed.join(', ')}`);
   return found;
 }
+
+export function arrayField(object: JsonObject, field: string, what: string): readonly unknown[] {
+  const value = object[field];
+  if (!Array.isArray(value)) throw new ShapeError(`${what}.${field} must be an array`);
+  return value;
+}
+
+/** A field that may be absent: undefined when it is, else what `read` makes of it. */
+export function optionalField<T>(object: JsonObject, field: string, read: (o: JsonObject, f: string) => T): T | undefined {
+  return Object.hasOwn(object, field) ? read(object, field) : undefined;
+}

@@ -5,6 +5,7 @@
  * failure is recorded as `fail` only when no other attempt of the same op can still take effect.
  * An op that never settles is `info` and retires the logical client id, as the format requires.
  */
+import { AssertionError } from '../core/assert.js';
 import type { HistoryOp } from '../check/index.js';
 import type { KvCommand } from '../kv/index.js';
 import type { Random } from '../ports/random.js';
@@ -84,6 +85,7 @@ export class SimClient {
           case 'delete':
           case 'noop': return finish({ status: 'ok', return: ret });
           case 'error': return finish({ status: attempts === 1 ? 'fail' : 'info', return: attempts === 1 ? ret : null, error: result.code });
+          default: throw new AssertionError(`unexpected ${result.kind} result for a register operation`);
         }
       });
       this.host.schedule(this.timeoutMs / ATTEMPTS_MAX, () => {
@@ -120,5 +122,7 @@ function opFields(cmd: KvCommand): Record<string, unknown> {
     case 'delete': return { op: 'delete', key: cmd.key };
     case 'cas': return { op: 'cas', key: cmd.key, expected: cmd.expected, value: cmd.value };
     case 'noop': return { op: 'get', key: '' };
+    // The simulated clients issue only the register operations above (see randomCommand).
+    default: throw new AssertionError(`the simulator's clients never issue ${cmd.kind}`);
   }
 }
