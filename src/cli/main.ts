@@ -4,7 +4,10 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { runCheckCli } from '../check/index.js';
 import { describeError, isKeelError } from '../core/errors.js';
+import { registerClusterCommand } from './cluster-command.js';
+import { registerClientCommands } from './commands/index.js';
 import { runWalDemo } from './demo/wal-demo.js';
+import { registerStartCommand } from './start-command.js';
 import { simCommand } from './sim-command.js';
 
 function positiveInt(name: string) {
@@ -25,6 +28,10 @@ const program = new Command()
   .name('keel')
   .description('Keel: a fault-tolerant distributed computing engine for TypeScript')
   .version('0.1.0');
+
+registerStartCommand(program);
+registerClusterCommand(program);
+registerClientCommands(program);
 
 const demo = program.command('demo').description('guided demonstrations');
 demo

@@ -100,7 +100,14 @@ export class NodeDriver {
    * (ask the peer for a newer snapshot).
    */
   rebuildFrom(index: number, data: Uint8Array): Promise<void> | false {
-    if (this.raft.log.applied >= index) return false;
+    const applied = this.raft.log.applied;
+    if (applied > index || (applied === index && this.running !== undefined)) return false;
+    if (applied === index) {
+      this.stateMachine.restore(data, index);
+      this.appliedSinceSnapshot = this.options.snapshotEveryEntries;
+      this.kick();
+      return Promise.resolve();
+    }
     return new Promise((done) => {
       this.pendingRestore = { index, data, done };
       this.kick();

@@ -1,0 +1,79 @@
+/** KV routes: /v1/kv/{key} (put, get, delete, cas), /v1/kv?prefix= (range), /v1/txn. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { KvCommand, KvResult } from '../kv/index.js';
+import type { ApiBackend } from './backend.js';
+import { ApiError, kvErrorToApi } from './errors.js';
+import { sessionOf } from './session.js';
+import type { CasResponse, DeleteResponse, GetResponse, PutResponse } from './wire.js';
+
+const consistencyQuery = z.strictObject({ consistency: z.enum(['linearizable', 'serializable']).default('linearizable') });
+const casBody = z.strictObject({ expect: z.string().nullable(), value: z.string() });
+
+export function registerKvRoutes(app: FastifyInstance, backend: ApiBackend): void {
+  // PUT takes the raw body as the value, whatever its content type: its own parser scope.
+  void app.register((scope, _opts, done) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, next) => next(null, body));
+    scope.put('/v1/kv/*', async (request) => {
+      const key = keyOf(request);
+      const value = typeof request.body === 'string' ? request.body : '';
+      const result = expect(await backend.write(envelope(request, { kind: 'put', key, value })), 'put');
+      return { revision: result.revision } satisfies PutResponse;
+    });
+    done();
+  });
+
+  app.get('/v1/kv/*', async (request) => {
+    const key = keyOf(request);
+    const { consistency } = parse(consistencyQuery, request.query, 'query');
+    const result = expect(await backend.read({ kind: 'get', key }, consistency), 'get');
+    if (!result.found) throw new ApiError('NotFound', `key "${key}" not found`);
+    return {
+      key, value: result.value, revision: result.revision, createRevision: result.createRevision,
+      modRevision: result.modRevision, version: result.version,
+    } satisfies GetResponse;
+  });
+
+  app.delete('/v1/kv/*', async (request) => {
+    const key = keyOf(request);
+    const result = expect(await backend.write(envelope(request, { kind: 'delete', key })), 'delete');
+    return { revision: result.revision, deleted: result.deleted } satisfies DeleteResponse;
+  });
+
+  app.post('/v1/kv/*', async (request) => {
+    const path = keyOf(request);
+    if (!path.endsWith('/cas')) throw new ApiError('NotFound', 'POST /v1/kv/{key}/cas is the only POST on keys');
+    const key = path.slice(0, -'/cas'.length);
+    if (key === '') throw new ApiError('BadRequest', 'key must not be empty');
+    const body = parse(casBody, request.body, 'body');
+    const result = expect(await backend.write(envelope(request, { kind: 'cas', key, expected: body.expect, value: body.value })), 'cas');
+    return { succeeded: result.succeeded, revision: result.revision, value: result.value } satisfies CasResponse;
+  });
+}
+
+export function keyOf(request: FastifyRequest): string {
+  const key = (request.params as Record<string, string | undefined>)['*'] ?? '';
+  if (key === '') throw new ApiError('BadRequest', 'key must not be empty');
+  return key;
+}
+
+export function envelope(request: FastifyRequest, command: KvCommand) {
+  const session = sessionOf(request);
+  return session === undefined ? { command } : { session, command };
+}
+
+/** The result of the kind asked for, or the state machine's error as an API error. */
+export function expect<K extends KvResult['kind']>(result: KvResult, kind: K): Extract<KvResult, { kind: K }> {
+  if (result.kind === 'error') throw new ApiError(kvErrorToApi(result.code), result.message);
+  if (result.kind !== kind) throw new ApiError('Internal', `expected a ${kind} result, got ${result.kind}`);
+  return result as Extract<KvResult, { kind: K }>;
+}
+
+export function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  const parsed = schema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const path = issue.path.length > 0 ? `.${issue.path.join('.')}` : '';
+  throw new ApiError('BadRequest', `${where}${path}: ${issue.message}`);
+}

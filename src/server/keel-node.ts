@@ -1,0 +1,266 @@
+/**
+ * One Keel node in a real process: the same raft core, driver and KV state machine as the
+ * simulator, on a real disk, real sockets and the system clock. Everything the HTTP API needs
+ * goes through `write` and `read`; they propose locally on the leader and forward otherwise.
+ */
+import { KeelError, describeError } from '../core/errors.js';
+import { seededRandom } from '../core/prng.js';
+import { KvStateMachine, decodeCommand, decodeResult, encodeCommand, encodeQuery, type KvEnvelope, type KvQuery, type KvResult } from '../kv/index.js';
+import { NodeDriver } from '../node/driver.js';
+import { RaftStorage } from '../node/raft-storage.js';
+import type { Clock, Timers } from '../ports/clock.js';
+import type { PeerTransport } from '../ports/transport.js';
+import { RaftNode } from '../raft/raft.js';
+import type { Entry, Membership, NodeId } from '../raft/types.js';
+import { nodeFileSystem } from '../runtime/node-fs.js';
+import type { NodeConfig } from './config.js';
+import { DigestChecker } from './digest-check.js';
+import type { Logger } from './logger.js';
+import { withTimeout } from './timeout.js';
+
+export interface KeelNodeDeps {
+  readonly config: NodeConfig;
+  readonly transport: PeerTransport;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly logger: Logger;
+  /** Seeds raft's election jitter; differs per process. */
+  readonly seed: number;
+}
+
+export interface NodeEvents {
+  onApplied?(entry: Entry, result: Uint8Array | undefined): void;
+  onLeaderChange?(leader: NodeId | undefined, term: number): void;
+  onDiverged?(detail: { peer: NodeId; index: number; ours: string; theirs: string }): void;
+}
+
+export type ServingState = { readonly serving: true } | { readonly serving: false; readonly reason: string };
+
+export class KeelNode {
+  readonly id: NodeId;
+  readonly stateMachine: KvStateMachine;
+  readonly digests: DigestChecker;
+  private readonly events: NodeEvents[] = [];
+  private stopTicking: (() => void) | undefined;
+  private lastLeader: NodeId | undefined;
+  private lastTerm = 0;
+  private stopped = false;
+  /** Set when this replica's state was found to differ from the leader's; cleared by a rebuild. */
+  private diverged: string | undefined;
+  readonly lastHeard = new Map<NodeId, number>();
+
+  private constructor(
+    private readonly deps: KeelNodeDeps,
+    readonly driver: NodeDriver,
+    stateMachine: KvStateMachine,
+  ) {
+    this.id = deps.config.id;
+    this.stateMachine = stateMachine;
+    this.digests = new DigestChecker(this, deps.transport, deps.logger, deps.timers, deps.config.digestCheckMs, deps.config.digestEveryEntries);
+  }
+
+  static async open(deps: KeelNodeDeps): Promise<KeelNode> {
+    const { config, logger } = deps;
+    const opened = await RaftStorage.open(nodeFileSystem, config.data, { fsync: config.fsync });
+    for (const note of opened.notes) logger.warn({ note }, 'recovery');
+    if (config.fsync === 'unsafe-none') logger.warn({}, 'fsync is OFF (unsafe-none): acknowledged writes can be lost on power failure');
+    const stateMachine = new KvStateMachine();
+    if (opened.snapshot) stateMachine.restore(opened.snapshot.data, opened.snapshot.meta.index);
+    const membership: Membership = { voters: Object.keys(config.peers).sort(), learners: [] };
+    const holder: { node?: KeelNode } = {};
+    const raft = new RaftNode(
+      { id: config.id, random: seededRandom(deps.seed), heartbeatTicks: config.heartbeatTicks, electionTicks: config.electionTicks },
+      { hardState: opened.hardState, snapshot: opened.snapshot?.meta, entries: opened.entries, initialMembership: membership, recovering: opened.recovering },
+      () => holder.node?.driver.snapshot(),
+    );
+    const driver = new NodeDriver(raft, opened.storage, stateMachine, {
+      send: (message) => deps.transport.send(message),
+      onApplied: (entry, digest) => holder.node?.afterApply(entry, digest),
+      onFatal: (error) => holder.node?.fatal(error),
+    }, { snapshotEveryEntries: config.snapshotEveryEntries, noopCommand: encodeCommand({ command: { kind: 'noop' } }) }, opened.snapshot);
+    const node = new KeelNode(deps, driver, stateMachine);
+    holder.node = node;
+    node.start(opened.recovering, opened.hardState.term);
+    return node;
+  }
+
+  private start(recovering: boolean, term: number): void {
+    const { transport, config, logger } = this.deps;
+    logger.info({ id: this.id, term, recovering, applied: this.driver.raft.log.applied, lastIndex: this.driver.raft.log.lastIndex() }, 'node started');
+    transport.onMessage((message) => {
+      if (this.stopped) return;
+      this.lastHeard.set(message.from, this.deps.clock.now());
+      this.driver.raft.step(message);
+      this.afterStep();
+    });
+    transport.handle('kv.write', async (_from, body) => {
+      const decoded = decodeCommand(body);
+      if (!decoded.ok) throw new KeelError('BAD_REQUEST', decoded.error.message);
+      return this.proposeLocally(decoded.value);
+    });
+    transport.handle('kv.snapshot', () => Promise.resolve(this.snapshotForPeer()));
+    this.digests.registerHandlers();
+    const tick = (): void => {
+      if (this.stopped) return;
+      this.driver.raft.tick();
+      this.afterStep();
+      this.stopTicking = this.deps.timers.after(config.tickMs, tick);
+    };
+    this.stopTicking = this.deps.timers.after(config.tickMs, tick);
+    this.digests.start();
+    this.driver.kick();
+  }
+
+  on(events: NodeEvents): void {
+    this.events.push(events);
+  }
+
+  get raft(): RaftNode {
+    return this.driver.raft;
+  }
+
+  get serving(): ServingState {
+    if (this.stopped) return { serving: false, reason: 'shutting down' };
+    if (this.diverged !== undefined) return { serving: false, reason: this.diverged };
+    if (this.raft.status().recovering) return { serving: false, reason: 'recovering: catching up from the leader after damaged storage' };
+    if (this.raft.leaderId === undefined) return { serving: false, reason: 'no leader known' };
+    return { serving: true };
+  }
+
+  /** A mutating command: proposed here on the leader, forwarded to it otherwise. */
+  async write(envelope: KvEnvelope): Promise<KvResult> {
+    const timeoutMs = this.deps.config.requestTimeoutMs;
+    const deadline = this.deps.clock.now() + timeoutMs;
+    for (;;) {
+      if (this.stopped) throw new KeelError('SHUTTING_DOWN', 'node is shutting down', { retryable: true });
+      const leader = this.raft.leaderId;
+      if (leader === this.id) {
+        const bytes = await withTimeout(this.proposeLocally(envelope), deadline - this.deps.clock.now(), this.deps.timers, 'write');
+        return decodeResult(bytes);
+      }
+      if (leader !== undefined) {
+        const remaining = Math.max(1, Math.ceil(deadline - this.deps.clock.now()));
+        const bytes = await this.deps.transport.request(leader, 'kv.write', encodeCommand(envelope), { timeoutMs: remaining, retries: 0 });
+        return decodeResult(bytes);
+      }
+      if (this.deps.clock.now() >= deadline) throw new KeelError('UNAVAILABLE', 'no leader elected (is a majority of nodes up and connected?)', { retryable: true });
+      await sleep(this.deps.timers, 20);
+    }
+  }
+
+  /** A read: linearizable (ReadIndex, no log write) or serializable (this replica's state now). */
+  async read(query: KvQuery, consistency: 'linearizable' | 'serializable'): Promise<KvResult> {
+    const serving = this.serving;
+    if (!serving.serving && !(consistency === 'serializable' && this.diverged === undefined && !this.stopped)) {
+      throw new KeelError('UNAVAILABLE', `node ${this.id} is not serving: ${serving.reason}`, { retryable: true, data: { leader: this.raft.leaderId } });
+    }
+    if (consistency === 'linearizable') {
+      const outcome = await withTimeout(this.driver.readIndex(), this.deps.config.requestTimeoutMs, this.deps.timers, 'read');
+      if (outcome.kind === 'dropped') throw new KeelError('UNAVAILABLE', 'read not served: no leader could confirm it', { retryable: true });
+    }
+    return decodeResult(this.stateMachine.query(encodeQuery(query)));
+  }
+
+  private async proposeLocally(envelope: KvEnvelope): Promise<Uint8Array> {
+    const proposed = this.driver.propose(encodeCommand(envelope));
+    if ('refused' in proposed) {
+      throw new KeelError(proposed.leader !== undefined && proposed.leader !== this.id ? 'NOT_LEADER' : 'UNAVAILABLE', proposed.refused, { retryable: true, data: { leader: proposed.leader } });
+    }
+    const outcome = await proposed;
+    // Replaced by another leader's entry: not applied. A retry with the same session is safe.
+    if (outcome.kind === 'lost') throw new KeelError('UNAVAILABLE', 'leadership changed before the write committed; retry', { retryable: true });
+    return outcome.result;
+  }
+
+  /** For a diverged peer: this node's whole state at its applied index. */
+  private snapshotForPeer(): Uint8Array {
+    const index = this.raft.log.applied;
+    const data = this.stateMachine.snapshot();
+    const header = new TextEncoder().encode(`${index}\n`);
+    const out = new Uint8Array(header.length + data.length);
+    out.set(header);
+    out.set(data, header.length);
+    return out;
+  }
+
+  /** Marks this replica diverged and rebuilds it from the leader's state; serving resumes after. */
+  async markDivergedAndRebuild(reason: string): Promise<void> {
+    if (this.diverged !== undefined) return;
+    this.diverged = reason;
+    this.deps.logger.error({ reason }, 'state diverged from the leader: not serving until rebuilt from its snapshot');
+    while (!this.stopped) {
+      const leader = this.raft.leaderId;
+      if (leader !== undefined && leader !== this.id) {
+        try {
+          const bytes = await this.deps.transport.request(leader, 'kv.snapshot', new Uint8Array(0), { timeoutMs: 10_000, retries: 2 });
+          const newline = bytes.indexOf(10);
+          const index = Number(new TextDecoder().decode(bytes.subarray(0, newline)));
+          const rebuilt = this.driver.rebuildFrom(index, bytes.slice(newline + 1));
+          if (rebuilt !== false) {
+            await rebuilt;
+            this.digests.forget();
+            this.diverged = undefined;
+            this.deps.logger.warn({ index, leader }, 'state rebuilt from the leader\'s snapshot; serving again');
+            return;
+          }
+        } catch (error) {
+          this.deps.logger.warn({ error: describeError(error) }, 'fetching the leader\'s snapshot failed; retrying');
+        }
+      }
+      await sleep(this.deps.timers, 200);
+    }
+  }
+
+  private afterStep(): void {
+    this.driver.kick();
+    const leader = this.raft.leaderId;
+    const term = this.raft.currentTerm;
+    if (leader !== this.lastLeader || term !== this.lastTerm) {
+      this.lastLeader = leader;
+      this.lastTerm = term;
+      for (const e of this.events) e.onLeaderChange?.(leader, term);
+    }
+  }
+
+  private afterApply(entry: Entry, digest: () => string): void {
+    this.digests.record(entry.index, digest);
+    for (const e of this.events) e.onApplied?.(entry, undefined);
+  }
+
+  /** Diverged replicas report through the checker; the leader's listeners see it too. */
+  reportDivergence(detail: { peer: NodeId; index: number; ours: string; theirs: string }): void {
+    for (const e of this.events) e.onDiverged?.(detail);
+  }
+
+  private fatal(error: unknown): void {
+    // Fail-stop: an I/O error (a failed fsync above all) leaves the page cache in an unknown state.
+    this.deps.logger.error({ error: describeError(error) }, 'fatal storage error: stopping this node; restart it to recover');
+    void this.close().finally(() => process.exit(70));
+  }
+
+  /** Leader first hands leadership to a caught-up voter, so the cluster does not wait for an election. */
+  async transferLeadershipAway(waitMs: number): Promise<void> {
+    if (!this.raft.isLeader) return;
+    const target = this.raft.membership.voters
+      .filter((v) => v !== this.id)
+      .sort((a, b) => (this.raft.followerMatch(b) ?? 0) - (this.raft.followerMatch(a) ?? 0))[0];
+    if (target === undefined) return;
+    this.raft.transferLeadership(target);
+    this.driver.kick();
+    const until = this.deps.clock.now() + waitMs;
+    while (this.raft.isLeader && this.deps.clock.now() < until) await sleep(this.deps.timers, 10);
+  }
+
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.stopTicking?.();
+    this.digests.stop();
+    await this.deps.transport.close();
+    await this.driver.close();
+  }
+}
+
+function sleep(timers: Timers, ms: number): Promise<void> {
+  return new Promise((resolve) => timers.after(ms, resolve));
+}
