@@ -7,6 +7,8 @@ import type { ApiBackend } from './backend.js';
 import { sendError, toApiError } from './errors.js';
 import { registerClusterRoutes } from './routes-cluster.js';
 import { registerKvRoutes } from './routes-kv.js';
+import { registerLeaseRoutes } from './routes-leases.js';
+import { registerWatchRoutes } from './routes-watch.js';
 
 export interface ApiOptions {
   /** Largest request body; above it the answer is 413 TooLarge. */
@@ -21,6 +23,8 @@ export function buildApi(backend: ApiBackend, options: ApiOptions = {}): Fastify
   app.setErrorHandler((error, _request, reply) => sendError(reply, toApiError(error)));
   app.setNotFoundHandler((request, reply) => sendError(reply, toApiError({ statusCode: 404, message: `no route ${request.method} ${request.url.split('?')[0]}` })));
   registerKvRoutes(app, backend);
+  registerLeaseRoutes(app, backend);
+  registerWatchRoutes(app, backend);
   registerClusterRoutes(app, backend);
   for (const plugin of options.plugins ?? []) plugin(app);
   return app;

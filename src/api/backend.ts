@@ -1,11 +1,13 @@
 /** What the HTTP layer needs from a node: implemented by src/server, faked by nothing. */
-import type { KvEnvelope, KvQuery, KvResult } from '../kv/index.js';
+import type { KvEnvelope, KvEvent, KvQuery, KvResult, KvWatchFilter } from '../kv/index.js';
 import type { ClusterResponse, Consistency, HealthResponse, LeaderTransferResponse, MemberAddRequest } from './wire.js';
 
 export interface ApiBackend {
   readonly id: string;
   write(envelope: KvEnvelope): Promise<KvResult>;
   read(query: KvQuery, consistency: Consistency): Promise<KvResult>;
+  /** Streams changes from `fromRevision` (default: from now on); returns the cancel function. */
+  watch(filter: KvWatchFilter, fromRevision: number | undefined, sink: { events(events: readonly KvEvent[]): void; compacted(compactRevision: number): void }): () => void;
   cluster(): Promise<ClusterResponse>;
   health(): HealthResponse;
   addMember(request: MemberAddRequest): Promise<void>;

@@ -24,7 +24,10 @@ const fromKeel: Partial<Record<ErrorCode, ApiErrorCode>> = {
 export function kvErrorToApi(code: KvErrorCode): ApiErrorCode {
   switch (code) {
     case 'COMMAND_TOO_LARGE': case 'KEY_TOO_LARGE': case 'VALUE_TOO_LARGE': return 'TooLarge';
-    case 'QUOTA_EXCEEDED': return 'QuotaExceeded';
+    case 'QUOTA_EXCEEDED': case 'LEASE_QUOTA_EXCEEDED': return 'QuotaExceeded';
+    case 'LEASE_NOT_FOUND': return 'NotFound';
+    case 'RANGE_LIMIT_TOO_LARGE': case 'LEASE_TTL_INVALID': case 'TXN_DUPLICATE_KEY': return 'BadRequest';
+    case 'TXN_TOO_LARGE': case 'RESULT_TOO_LARGE': return 'TooLarge';
     case 'SESSION_EXPIRED_SEQ': return 'Conflict';
     case 'COMMAND_MALFORMED': case 'KEY_EMPTY': case 'QUERY_UNSUPPORTED': return 'BadRequest';
     case 'RESULT_MALFORMED': return 'Internal';

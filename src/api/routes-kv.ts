@@ -1,14 +1,36 @@
 /** KV routes: /v1/kv/{key} (put, get, delete, cas), /v1/kv?prefix= (range), /v1/txn. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { KvCommand, KvResult } from '../kv/index.js';
+import { isLeaseId, rangeLimitMax, type KvCommand, type KvResult, type KvTxnOp, type KvTxnOpResult } from '../kv/index.js';
 import type { ApiBackend } from './backend.js';
 import { ApiError, kvErrorToApi } from './errors.js';
 import { sessionOf } from './session.js';
-import type { CasResponse, DeleteResponse, GetResponse, PutResponse } from './wire.js';
+import type { CasResponse, DeleteResponse, GetResponse, PutResponse, RangeResponse, TxnOpResult, TxnResponse } from './wire.js';
 
 const consistencyQuery = z.strictObject({ consistency: z.enum(['linearizable', 'serializable']).default('linearizable') });
 const casBody = z.strictObject({ expect: z.string().nullable(), value: z.string() });
+const leaseId = z.string().refine(isLeaseId, 'not a lease id');
+const putQuery = z.strictObject({ lease: leaseId.optional() });
+const rangeQuery = z.strictObject({
+  prefix: z.string().default(''),
+  limit: z.coerce.number().int().min(1).max(rangeLimitMax).optional(),
+  after: z.string().optional(),
+  consistency: z.enum(['linearizable', 'serializable']).default('linearizable'),
+});
+const txnOp = z.discriminatedUnion('op', [
+  z.strictObject({ op: z.literal('put'), key: z.string(), value: z.string(), lease: leaseId.optional() }),
+  z.strictObject({ op: z.literal('delete'), key: z.string() }),
+  z.strictObject({ op: z.literal('get'), key: z.string() }),
+  z.strictObject({ op: z.literal('range'), prefix: z.string(), limit: z.number().int().min(1).max(rangeLimitMax).optional() }),
+]);
+const txnBody = z.strictObject({
+  compare: z.array(z.strictObject({
+    key: z.string(), target: z.enum(['value', 'version', 'createRevision', 'modRevision']), op: z.enum(['=', '!=', '<', '>']),
+    value: z.union([z.string(), z.number(), z.null()]),
+  })),
+  success: z.array(txnOp),
+  failure: z.array(txnOp).optional(),
+});
 
 export function registerKvRoutes(app: FastifyInstance, backend: ApiBackend): void {
   // PUT takes the raw body as the value, whatever its content type: its own parser scope.
@@ -18,7 +40,8 @@ export function registerKvRoutes(app: FastifyInstance, backend: ApiBackend): voi
     scope.put('/v1/kv/*', async (request) => {
       const key = keyOf(request);
       const value = typeof request.body === 'string' ? request.body : '';
-      const result = expect(await backend.write(envelope(request, { kind: 'put', key, value })), 'put');
+      const { lease } = parse(putQuery, request.query, 'query');
+      const result = expect(await backend.write(envelope(request, { kind: 'put', key, value, ...(lease === undefined ? {} : { lease }) })), 'put');
       return { revision: result.revision } satisfies PutResponse;
     });
     done();
@@ -31,8 +54,22 @@ export function registerKvRoutes(app: FastifyInstance, backend: ApiBackend): voi
     if (!result.found) throw new ApiError('NotFound', `key "${key}" not found`);
     return {
       key, value: result.value, revision: result.revision, createRevision: result.createRevision,
-      modRevision: result.modRevision, version: result.version,
+      modRevision: result.modRevision, version: result.version, ...(result.lease === undefined ? {} : { lease: result.lease }),
     } satisfies GetResponse;
+  });
+
+  app.get('/v1/kv', async (request) => {
+    const q = parse(rangeQuery, request.query, 'query');
+    const command = { kind: 'range' as const, prefix: q.prefix, ...(q.limit === undefined ? {} : { limit: q.limit }), ...(q.after === undefined ? {} : { after: q.after }) };
+    const result = expect(await backend.read(command, q.consistency), 'range');
+    return { revision: result.revision, kvs: result.kvs, more: result.more } satisfies RangeResponse;
+  });
+
+  app.post('/v1/txn', async (request) => {
+    const body = parse(txnBody, request.body, 'body');
+    const command: KvCommand = { kind: 'txn', compare: body.compare, success: body.success.map(toKvOp), failure: (body.failure ?? []).map(toKvOp) };
+    const result = expect(await backend.write(envelope(request, command)), 'txn');
+    return { succeeded: result.succeeded, revision: result.revision, results: result.results.map(toWireResult) } satisfies TxnResponse;
   });
 
   app.delete('/v1/kv/*', async (request) => {
@@ -76,4 +113,24 @@ export function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T
   const issue = parsed.error.issues[0]!;
   const path = issue.path.length > 0 ? `.${issue.path.join('.')}` : '';
   throw new ApiError('BadRequest', `${where}${path}: ${issue.message}`);
+}
+
+type ParsedTxnOp = z.infer<typeof txnOp>;
+
+function toKvOp(op: ParsedTxnOp): KvTxnOp {
+  switch (op.op) {
+    case 'put': return { kind: 'put', key: op.key, value: op.value, ...(op.lease === undefined ? {} : { lease: op.lease }) };
+    case 'delete': return { kind: 'delete', key: op.key };
+    case 'get': return { kind: 'get', key: op.key };
+    case 'range': return { kind: 'range', prefix: op.prefix, ...(op.limit === undefined ? {} : { limit: op.limit }) };
+  }
+}
+
+function toWireResult(result: KvTxnOpResult): TxnOpResult {
+  switch (result.kind) {
+    case 'put': return { op: 'put', revision: result.revision };
+    case 'delete': return { op: 'delete', deleted: result.deleted };
+    case 'get': return { op: 'get', kv: result.kv };
+    case 'range': return { op: 'range', kvs: result.kvs, more: result.more };
+  }
 }

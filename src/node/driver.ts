@@ -21,8 +21,8 @@ export type ReadOutcome = { readonly kind: 'ok'; readonly index: number } | { re
 
 export interface DriverHooks {
   send(message: Message): void;
-  /** Called after each applied entry (invariant checks, metrics). */
-  onApplied?(entry: Entry, digestAfter: () => string): void;
+  /** Called after each applied entry (invariant checks, metrics, watchers) with the state machine's result. */
+  onApplied?(entry: Entry, digestAfter: () => string, result: Uint8Array): void;
   /** The driver hit an I/O error: the process must stop (fail-stop); recovery decides on restart. */
   onFatal(error: unknown): void;
 }
@@ -185,7 +185,7 @@ export class NodeDriver {
     const command = entry.kind === 'normal' ? entry.data : this.noopCommand;
     const result = this.stateMachine.apply({ index: entry.index, term: entry.term, command });
     this.appliedSinceSnapshot += 1;
-    this.hooks.onApplied?.(entry, () => this.stateMachine.digest());
+    this.hooks.onApplied?.(entry, () => this.stateMachine.digest(), result);
     this.resolveProposal(entry, result);
   }
 

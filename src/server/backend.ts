@@ -5,12 +5,13 @@
 import type { ApiBackend } from '../api/backend.js';
 import type { ClusterResponse, HealthResponse, LeaderTransferResponse, MemberAddRequest, MemberRole, MemberStatus } from '../api/wire.js';
 import { KeelError } from '../core/errors.js';
-import type { KvEnvelope, KvQuery, KvResult } from '../kv/index.js';
+import type { KvEnvelope, KvQuery, KvResult, KvWatchFilter } from '../kv/index.js';
 import type { Clock, Timers } from '../ports/clock.js';
 import type { PeerTransport } from '../ports/transport.js';
 import type { NodeId } from '../raft/types.js';
 import type { KeelNode } from './keel-node.js';
 import type { MemberDirectory } from './member-directory.js';
+import type { WatchHub, WatchSink } from './watch-hub.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
 
 interface LocalStatus {
@@ -33,6 +34,7 @@ export class NodeBackend implements ApiBackend {
     private readonly metricsRegistry: NodeMetrics,
     private readonly clock: Clock,
     private readonly timers: Timers,
+    private readonly watches: WatchHub,
   ) {
     this.id = node.id;
     transport.handle('node.status', () => Promise.resolve(encoder.encode(JSON.stringify(this.localStatus()))));
@@ -54,6 +56,10 @@ export class NodeBackend implements ApiBackend {
 
   read(query: KvQuery, consistency: 'linearizable' | 'serializable'): Promise<KvResult> {
     return this.node.read(query, consistency);
+  }
+
+  watch(filter: KvWatchFilter, fromRevision: number | undefined, sink: WatchSink): () => void {
+    return this.watches.watch(filter, fromRevision, sink);
   }
 
   health(): HealthResponse {

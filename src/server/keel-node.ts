@@ -29,7 +29,7 @@ export interface KeelNodeDeps {
 }
 
 export interface NodeEvents {
-  onApplied?(entry: Entry, result: Uint8Array | undefined): void;
+  onApplied?(entry: Entry, result: Uint8Array): void;
   onLeaderChange?(leader: NodeId | undefined, term: number): void;
   onDiverged?(detail: { peer: NodeId; index: number; ours: string; theirs: string }): void;
 }
@@ -75,7 +75,7 @@ export class KeelNode {
     );
     const driver = new NodeDriver(raft, opened.storage, stateMachine, {
       send: (message) => deps.transport.send(message),
-      onApplied: (entry, digest) => holder.node?.afterApply(entry, digest),
+      onApplied: (entry, digest, result) => holder.node?.afterApply(entry, digest, result),
       onFatal: (error) => holder.node?.fatal(error),
     }, { snapshotEveryEntries: config.snapshotEveryEntries, noopCommand: encodeCommand({ command: { kind: 'noop' } }) }, opened.snapshot);
     const node = new KeelNode(deps, driver, stateMachine);
@@ -222,9 +222,9 @@ export class KeelNode {
     }
   }
 
-  private afterApply(entry: Entry, digest: () => string): void {
+  private afterApply(entry: Entry, digest: () => string, result: Uint8Array): void {
     this.digests.record(entry.index, digest);
-    for (const e of this.events) e.onApplied?.(entry, undefined);
+    for (const e of this.events) e.onApplied?.(entry, result);
   }
 
   /** Diverged replicas report through the checker; the leader's listeners see it too. */

@@ -12,7 +12,9 @@ import { NodeBackend } from './backend.js';
 import type { NodeConfig } from './config.js';
 import { KeelNode } from './keel-node.js';
 import { createLogger, type Logger } from './logger.js';
+import { Lessor } from './lessor.js';
 import { MemberDirectory } from './member-directory.js';
+import { WatchHub } from './watch-hub.js';
 
 export interface RunningNode {
   readonly node: KeelNode;
@@ -20,6 +22,7 @@ export interface RunningNode {
   readonly httpAddress: string;
   readonly peerAddress: string;
   readonly metrics: NodeMetrics;
+  readonly lessor: Lessor;
   stop(options?: { transferLeadership?: boolean }): Promise<void>;
 }
 
@@ -53,7 +56,9 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger; 
     onDiverged: () => metrics.divergence.inc(),
   });
   const members = new MemberDirectory(node, transport, systemTimers, logger, config.peers, { peer: config.listen, http: config.http });
-  const backend = new NodeBackend(node, transport, members, metrics, systemClock, systemTimers);
+  const lessor = new Lessor(node, systemClock, systemTimers, logger);
+  const watches = new WatchHub(node.stateMachine, node);
+  const backend = new NodeBackend(node, transport, members, metrics, systemClock, systemTimers, watches);
   const api = buildApi(backend);
   const [host, port] = splitHostPort(config.http);
   try {
@@ -65,14 +70,16 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger; 
   const address = api.server.address();
   const httpAddress = typeof address === 'object' && address !== null ? `${host}:${address.port}` : config.http;
   members.start();
+  lessor.start();
   logger.info({ http: httpAddress, peer: config.listen, data: config.data }, 'serving');
   let stopping: Promise<void> | undefined;
   return {
-    node, api, httpAddress, peerAddress: config.listen, metrics,
+    node, api, httpAddress, peerAddress: config.listen, metrics, lessor,
     stop: (stopOptions = {}) => {
       stopping ??= (async () => {
         if (stopOptions.transferLeadership ?? true) await node.transferLeadershipAway(1_000).catch((e: unknown) => logger.warn({ error: describeError(e) }, 'leader transfer failed'));
         members.stop();
+        lessor.stop();
         await api.close();
         await node.close();
         logger.info({}, 'stopped');
