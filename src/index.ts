@@ -8,3 +8,6 @@ export * from './storage/index.js';
 export { NodeFileSystem, nodeFileSystem } from './runtime/node-fs.js';
 export { systemClock, systemTimers } from './runtime/system-clock.js';
 export { MemoryFileSystem, type CrashMode } from './sim/memory-fs.js';
+export { startNode, type RunningNode } from './server/start.js';
+export { loadConfig, type NodeConfig } from './server/config.js';
+export { KeelClient, KeelClientError, isKeelClientError } from './client/index.js';

@@ -125,3 +125,24 @@ describe('KV service through the client (3 nodes in-process)', () => {
     expect(bad.status).toBe(400);
   }, 30_000);
 });
+
+describe('membership through the API', () => {
+  it('adds a joining node as a learner, promotes it once caught up, then removes it', async () => {
+    cluster = await TestCluster.start(3);
+    await cluster.leader();
+    const client = clientFor(cluster);
+    for (let i = 0; i < 30; i++) await client.put(`m/${i}`, String(i));
+    const joiner = await cluster.startJoiner('n4');
+    await client.addMember({ id: 'n4', peerAddress: joiner.peer, httpAddress: joiner.http });
+    const view = await client.cluster();
+    expect(view.members.find((m) => m.id === 'n4')).toMatchObject({ voter: true });
+    expect(joiner.running.node.raft.membership.voters).toContain('n4');
+    // The new voter holds the data written before it joined.
+    const local = new KeelClient({ endpoints: [`http://${joiner.http}`], timeoutMs: 3_000, retries: 10 });
+    expect((await local.get('m/7', { consistency: 'serializable' }))?.value).toBe('7');
+    await client.removeMember('n4');
+    const after = await client.cluster();
+    expect(after.members.map((m) => m.id).sort()).toEqual(['n1', 'n2', 'n3']);
+    await expect(client.removeMember('n9')).rejects.toMatchObject({ code: 'NotFound' });
+  }, 40_000);
+});

@@ -34,6 +34,17 @@ export class TestCluster {
     return cluster;
   }
 
+  /** A new node that joins this cluster as a learner (an operator then adds it as a member). */
+  async startJoiner(id: string): Promise<{ running: RunningNode; peer: string; http: string }> {
+    const [peerPort, httpPort] = await freePorts(2);
+    const peer = `127.0.0.1:${peerPort}`;
+    const http = `127.0.0.1:${httpPort}`;
+    const peers = Object.fromEntries([...this.configs.values()].map((c) => [c.id, c.listen]));
+    peers[id] = peer;
+    this.configs.set(id, loadConfig({ id, listen: peer, http, peers, data: join(this.dir, id), logLevel: 'silent', join: true }, {}));
+    return { running: await this.startNode(id), peer, http };
+  }
+
   async startNode(id: string): Promise<RunningNode> {
     const running = await startNode(this.configs.get(id)!, { logger: silentLogger, defaultMetrics: false });
     this.nodes.set(id, running);

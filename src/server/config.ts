@@ -16,6 +16,11 @@ const schema = z.strictObject({
   /** Every voter at boot, this node included: id -> peer address. */
   peers: z.record(z.string().regex(idPattern), address),
   data: z.string().min(1),
+  /**
+   * Start as a learner of an existing cluster (no vote until an operator's `keel member add`
+   * promotes it); `peers` then lists the existing members to reach, plus this node.
+   */
+  join: z.boolean().default(false),
   /** Shared by every node; peers prove they know it (HMAC) before they may talk. */
   secret: z.string().min(16, 'at least 16 characters').optional(),
   tickMs: z.number().int().min(1).max(1_000).default(10),
@@ -41,7 +46,7 @@ const envNames: Readonly<Record<string, keyof NodeConfigInput>> = {
   KEEL_ID: 'id', KEEL_LISTEN: 'listen', KEEL_HTTP: 'http', KEEL_PEERS: 'peers', KEEL_DATA: 'data',
   KEEL_SECRET: 'secret', KEEL_TICK_MS: 'tickMs', KEEL_SNAPSHOT_EVERY: 'snapshotEveryEntries',
   KEEL_FSYNC: 'fsync', KEEL_DIGEST_CHECK_MS: 'digestCheckMs', KEEL_DIGEST_EVERY: 'digestEveryEntries', KEEL_REQUEST_TIMEOUT_MS: 'requestTimeoutMs',
-  KEEL_LOG_LEVEL: 'logLevel',
+  KEEL_LOG_LEVEL: 'logLevel', KEEL_JOIN: 'join',
 };
 
 const numericFields = new Set(['tickMs', 'heartbeatTicks', 'electionTicks', 'snapshotEveryEntries', 'digestCheckMs', 'digestEveryEntries', 'requestTimeoutMs']);
@@ -69,6 +74,7 @@ export function loadConfig(flags: NodeConfigInput, env: Readonly<Record<string, 
   for (const field of numericFields) {
     if (typeof merged[field] === 'string') merged[field] = Number(merged[field]);
   }
+  if (typeof merged.join === 'string') merged.join = merged.join === '1' || merged.join === 'true';
   const parsed = schema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

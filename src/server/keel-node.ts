@@ -66,7 +66,8 @@ export class KeelNode {
     if (config.fsync === 'unsafe-none') logger.warn({}, 'fsync is OFF (unsafe-none): acknowledged writes can be lost on power failure');
     const stateMachine = new KvStateMachine();
     if (opened.snapshot) stateMachine.restore(opened.snapshot.data, opened.snapshot.meta.index);
-    const membership: Membership = { voters: Object.keys(config.peers).sort(), learners: [] };
+    // Used only on a first boot: afterwards the log's config entries or the snapshot decide.
+    const membership: Membership = config.join ? { voters: [], learners: [config.id] } : { voters: Object.keys(config.peers).sort(), learners: [] };
     const holder: { node?: KeelNode } = {};
     const raft = new RaftNode(
       { id: config.id, random: seededRandom(deps.seed), heartbeatTicks: config.heartbeatTicks, electionTicks: config.electionTicks },

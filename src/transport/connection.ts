@@ -87,7 +87,7 @@ export class Connection {
   reject(reason: string): void {
     if (this.closing) return;
     this.stats.rejectedFrames++;
-    // Reasons can quote peer bytes (msgpackr echoes values): bound the log line.
+    // Reasons can quote peer bytes (decoder errors can echo values): bound the log line.
     this.logger.warn({ remote: this.remote, peer: this.peer, reason: reason.slice(0, reasonSizeMax) }, 'transport closed a connection on a rejected frame');
     this.close();
   }
@@ -105,7 +105,7 @@ export class Connection {
       try {
         value = decodeBody(read.body);
       } catch (error) {
-        // msgpackr throws plain Errors (even a stack overflow on deep nesting): all mean bad bytes.
+        // The decoder throws plain Errors (even a stack overflow on deep nesting): all mean bad bytes.
         return this.reject(`undecodable frame: ${describeError(error)}`);
       }
       let wire: Wire;

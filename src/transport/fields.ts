@@ -35,7 +35,7 @@ export function text(fields: Fields, name: string, lengthMax: number, lengthMin 
   return value;
 }
 
-/** A plain Uint8Array view (msgpackr hands out Buffers) over the same bytes, no copy. */
+/** A plain Uint8Array view (the decoder may hand out views of the frame buffer) over the same bytes, no copy. */
 export function bytes(fields: Fields, name: string, lengthExact?: number): Uint8Array {
   const value = fields[name];
   if (!(value instanceof Uint8Array)) throw new Invalid(`${name} is not bytes`);

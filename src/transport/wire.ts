@@ -1,5 +1,5 @@
 import type { Buffer } from 'node:buffer';
-import { Packr, Unpackr } from 'msgpackr';
+import { Decoder, Encoder } from '@msgpack/msgpack';
 import type { ErrorCode } from '../core/errors.js';
 import type { Message, NodeId } from '../raft/types.js';
 import { frameOf } from './frame.js';
@@ -27,17 +27,17 @@ export type Wire =
 
 export type WireKind = Wire['kind'];
 
-// Plain maps only: no records (msgpackr's shared structures), no extension types on the way out.
-const packr = new Packr({ useRecords: false, moreTypes: false });
-// Decoding keeps no state between frames without `structures`, so one peer cannot shape another's.
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
+// Plain maps only; an absent optional field is left out, not sent as nil.
+const encoder = new Encoder({ ignoreUndefined: true });
+// Stateless between frames, so one peer cannot shape how another's frames decode.
+const decoder = new Decoder();
 
 /** The complete frame for `wire`; throws only if `wire` holds something msgpack cannot encode. */
 export function encodeWire(wire: Wire): Buffer {
-  return frameOf(packr.pack(wire));
+  return frameOf(encoder.encode(wire));
 }
 
 /** Throws on anything that is not exactly one msgpack value. */
 export function decodeBody(body: Uint8Array): unknown {
-  return unpackr.unpack(body);
+  return decoder.decode(body);
 }
