@@ -1,21 +1,11 @@
 /** In-process clusters of real nodes (real disks, real TCP on loopback) for integration tests. */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePorts } from '../src/runtime/free-ports.js';
 import { loadConfig, type NodeConfig } from '../src/server/config.js';
 import { silentLogger } from '../src/server/logger.js';
 import { startNode, type RunningNode } from '../src/server/start.js';
-
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  })));
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
-}
 
 export class TestCluster {
   readonly nodes = new Map<string, RunningNode>();
@@ -105,3 +95,5 @@ export async function http(method: string, url: string, body?: unknown, headers:
   }
   return { status: response.status, json };
 }
+
+export { freePorts };

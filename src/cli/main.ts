@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { runCheckCli } from '../check/index.js';
 import { describeError, isKeelError } from '../core/errors.js';
+import { registerChaosCommand } from './chaos-command.js';
 import { registerClusterCommand } from './cluster-command.js';
 import { registerClientCommands } from './commands/index.js';
 import { runWalDemo } from './demo/wal-demo.js';
@@ -32,6 +33,7 @@ const program = new Command()
 registerStartCommand(program);
 registerClusterCommand(program);
 registerClientCommands(program);
+registerChaosCommand(program);
 
 const demo = program.command('demo').description('guided demonstrations');
 demo

@@ -6,7 +6,7 @@ import { startNode } from '../server/start.js';
 
 interface StartFlags {
   id?: string; listen?: string; http?: string; peers?: string; data?: string; secret?: string; config?: string;
-  fsync?: string; logLevel?: string; snapshotEvery?: string; tickMs?: string; join?: boolean;
+  fsync?: string; logLevel?: string; snapshotEvery?: string; tickMs?: string; join?: boolean; unsafeStaleReads?: boolean;
 }
 
 export function registerStartCommand(program: Command): void {
@@ -21,6 +21,7 @@ export function registerStartCommand(program: Command): void {
     .option('--secret <secret>', 'cluster secret, >= 16 chars; required unless every address is loopback (KEEL_SECRET)')
     .option('--config <file>', 'JSON config file with the same fields (KEEL_CONFIG)')
     .option('--join', 'join an existing cluster as a learner; then run `keel member add <id> <listen>` against it (KEEL_JOIN=1)')
+    .option('--unsafe-stale-reads', 'UNSAFE (chaos mutation runs only): serve linearizable reads locally without ReadIndex')
     .option('--fsync <policy>', 'always (default) or unsafe-none (loses acknowledged writes on power failure: testing only)')
     .option('--snapshot-every <n>', 'applied entries between checkpoints (default 10000)')
     .option('--tick-ms <n>', 'Raft tick; heartbeat = 5 ticks, election timeout 15-30 ticks (default 10)')
@@ -28,7 +29,7 @@ export function registerStartCommand(program: Command): void {
     .action(async (flags: StartFlags) => {
       const input: NodeConfigInput = {
         id: flags.id, listen: flags.listen, http: flags.http, peers: flags.peers, data: flags.data, secret: flags.secret,
-        fsync: flags.fsync, logLevel: flags.logLevel, snapshotEveryEntries: flags.snapshotEvery, tickMs: flags.tickMs, join: flags.join,
+        fsync: flags.fsync, logLevel: flags.logLevel, snapshotEveryEntries: flags.snapshotEvery, tickMs: flags.tickMs, join: flags.join, unsafeStaleReads: flags.unsafeStaleReads,
       };
       const config = loadConfig(input, process.env, flags.config ?? process.env.KEEL_CONFIG);
       const pretty = process.env.KEEL_LOG_PRETTY === undefined ? undefined : process.env.KEEL_LOG_PRETTY === '1';

@@ -127,7 +127,7 @@ export class NodeBackend implements ApiBackend {
     const raft = this.node.raft;
     if (raft.membership.voters.includes(request.id)) throw new KeelError('CONFLICT', `${request.id} is already a voter`);
     await this.members.publish(request.id, request.peerAddress, request.httpAddress ?? null);
-    this.transport.setPeer(request.id, request.peerAddress);
+    this.members.connect(request.id, request.peerAddress);
     if (!raft.membership.learners.includes(request.id)) {
       await this.proposeChange({ kind: 'addLearner', id: request.id }, (m) => m.learners.includes(request.id));
     }

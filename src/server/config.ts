@@ -33,6 +33,11 @@ const schema = z.strictObject({
   /** Replicas record their state digest at applied indexes that are multiples of this. */
   digestEveryEntries: z.number().int().min(1).default(1_000),
   requestTimeoutMs: z.number().int().min(50).default(5_000),
+  /**
+   * UNSAFE, for chaos mutation runs only: answer "linearizable" reads from this replica's state
+   * without a ReadIndex round, so a partitioned node serves stale data.
+   */
+  unsafeStaleReads: z.boolean().default(false),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
@@ -46,7 +51,7 @@ const envNames: Readonly<Record<string, keyof NodeConfigInput>> = {
   KEEL_ID: 'id', KEEL_LISTEN: 'listen', KEEL_HTTP: 'http', KEEL_PEERS: 'peers', KEEL_DATA: 'data',
   KEEL_SECRET: 'secret', KEEL_TICK_MS: 'tickMs', KEEL_SNAPSHOT_EVERY: 'snapshotEveryEntries',
   KEEL_FSYNC: 'fsync', KEEL_DIGEST_CHECK_MS: 'digestCheckMs', KEEL_DIGEST_EVERY: 'digestEveryEntries', KEEL_REQUEST_TIMEOUT_MS: 'requestTimeoutMs',
-  KEEL_LOG_LEVEL: 'logLevel', KEEL_JOIN: 'join',
+  KEEL_LOG_LEVEL: 'logLevel', KEEL_JOIN: 'join', KEEL_UNSAFE_STALE_READS: 'unsafeStaleReads',
 };
 
 const numericFields = new Set(['tickMs', 'heartbeatTicks', 'electionTicks', 'snapshotEveryEntries', 'digestCheckMs', 'digestEveryEntries', 'requestTimeoutMs']);
@@ -74,7 +79,9 @@ export function loadConfig(flags: NodeConfigInput, env: Readonly<Record<string, 
   for (const field of numericFields) {
     if (typeof merged[field] === 'string') merged[field] = Number(merged[field]);
   }
-  if (typeof merged.join === 'string') merged.join = merged.join === '1' || merged.join === 'true';
+  for (const flag of ['join', 'unsafeStaleReads']) {
+    if (typeof merged[flag] === 'string') merged[flag] = merged[flag] === '1' || merged[flag] === 'true';
+  }
   const parsed = schema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -64,6 +64,7 @@ export class KeelNode {
     const opened = await RaftStorage.open(nodeFileSystem, config.data, { fsync: config.fsync });
     for (const note of opened.notes) logger.warn({ note }, 'recovery');
     if (config.fsync === 'unsafe-none') logger.warn({}, 'fsync is OFF (unsafe-none): acknowledged writes can be lost on power failure');
+    if (config.unsafeStaleReads) logger.warn({}, 'UNSAFE: linearizable reads are served from local state without ReadIndex (stale reads possible)');
     const stateMachine = new KvStateMachine();
     if (opened.snapshot) stateMachine.restore(opened.snapshot.data, opened.snapshot.meta.index);
     // Used only on a first boot: afterwards the log's config entries or the snapshot decide.
@@ -152,10 +153,11 @@ export class KeelNode {
   /** A read: linearizable (ReadIndex, no log write) or serializable (this replica's state now). */
   async read(query: KvQuery, consistency: 'linearizable' | 'serializable'): Promise<KvResult> {
     const serving = this.serving;
-    if (!serving.serving && !(consistency === 'serializable' && this.diverged === undefined && !this.stopped)) {
+    const local = consistency === 'serializable' || this.deps.config.unsafeStaleReads;
+    if (!serving.serving && !(local && this.diverged === undefined && !this.stopped)) {
       throw new KeelError('UNAVAILABLE', `node ${this.id} is not serving: ${serving.reason}`, { retryable: true, data: { leader: this.raft.leaderId } });
     }
-    if (consistency === 'linearizable') {
+    if (consistency === 'linearizable' && !this.deps.config.unsafeStaleReads) {
       const outcome = await withTimeout(this.driver.readIndex(), this.deps.config.requestTimeoutMs, this.deps.timers, 'read');
       if (outcome.kind === 'dropped') throw new KeelError('UNAVAILABLE', 'read not served: no leader could confirm it', { retryable: true });
     }

@@ -19,6 +19,8 @@ interface Address {
 
 export class MemberDirectory {
   private readonly addresses = new Map<NodeId, Address>();
+  /** Peers given by --peers: their configured address wins (it may be a proxy, as in chaos runs). */
+  private readonly configured: ReadonlySet<NodeId>;
   private cancel: (() => void) | undefined;
   private published = false;
 
@@ -31,6 +33,7 @@ export class MemberDirectory {
     private readonly self: Address,
   ) {
     for (const [id, peer] of Object.entries(peers)) this.addresses.set(id, { peer, http: id === node.id ? self.http : null });
+    this.configured = new Set(Object.keys(peers));
   }
 
   address(id: NodeId): Address | undefined {
@@ -45,8 +48,14 @@ export class MemberDirectory {
 
   async forget(id: NodeId): Promise<void> {
     await this.node.write({ command: { kind: 'delete', key: memberKeyPrefix + id } });
+    if (this.configured.has(id)) return;
     this.addresses.delete(id);
     this.transport.removePeer(id);
+  }
+
+  /** Reach `id` at `peer`, unless --peers configured its address (which then wins). */
+  connect(id: NodeId, peer: string): void {
+    if (!this.configured.has(id)) this.transport.setPeer(id, peer);
   }
 
   /** Every second: publish our own record once, and learn the others' from local state. */
@@ -70,11 +79,12 @@ export class MemberDirectory {
       const result = await this.node.read({ kind: 'get', key: memberKeyPrefix + id }, 'serializable').catch(() => undefined);
       if (result?.kind !== 'get' || !result.found) continue;
       try {
-        const record = JSON.parse(result.value) as Address;
+        const published = JSON.parse(result.value) as Address;
         const known = this.addresses.get(id);
+        const record = this.configured.has(id) && known !== undefined ? { peer: known.peer, http: published.http } : published;
         if (known?.peer !== record.peer || known.http !== record.http) {
           this.addresses.set(id, record);
-          if (id !== this.node.id) this.transport.setPeer(id, record.peer);
+          if (id !== this.node.id && !this.configured.has(id)) this.transport.setPeer(id, record.peer);
         }
       } catch {
         this.logger.warn({ id }, 'ignoring a malformed member record');

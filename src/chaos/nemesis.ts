@@ -1,0 +1,231 @@
+/**
+ * The nemesis: a fault schedule derived from the seed, several faults overlapping, carried out
+ * on real processes and proxied links, each recorded with start, end and the instant recovery
+ * is measured from. Faults never take more than a minority of nodes out at once (killed,
+ * paused, isolated or removed), so a correct cluster can always recover once a fault ends.
+ */
+import { KeelClient } from '../client/index.js';
+import { describeError } from '../core/errors.js';
+import type { Random } from '../ports/random.js';
+import type { ChaosCluster } from './cluster.js';
+import type { FaultRecord, NemesisKind } from './types.js';
+
+export interface NemesisOptions {
+  readonly kinds: readonly NemesisKind[];
+  /** Faults start in [startMs, endMs); each lasts 1-4 s. */
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly random: Random;
+  nowNs(): number;
+  log(line: string): void;
+}
+
+interface Active {
+  readonly record: { id: number; kind: NemesisKind; targets: string[]; detail: string; startNs: number; endNs: number | null; recoveryFromNs: number | null };
+  readonly undo: () => Promise<void>;
+  readonly down: readonly string[];
+}
+
+export class Nemesis {
+  readonly records: Active['record'][] = [];
+  private readonly active = new Set<Active>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly admin: KeelClient;
+  private nextId = 1;
+  private stopped = false;
+
+  constructor(private readonly cluster: ChaosCluster, private readonly options: NemesisOptions) {
+    this.admin = new KeelClient({ endpoints: cluster.endpoints, timeoutMs: 1_000, retries: 2 });
+  }
+
+  /** Plans the whole schedule now (from the seed), then runs it on timers. */
+  start(): void {
+    const { random, startMs, endMs, kinds } = this.options;
+    if (kinds.length === 0) return;
+    const span = endMs - startMs;
+    const count = Math.max(1, Math.round(span / 3_000));
+    for (let i = 0; i < count; i++) {
+      const at = startMs + random.next() * span;
+      const kind = kinds[random.int(kinds.length)]!;
+      const duration = 1_000 + random.next() * 3_000;
+      const choice = random.next();
+      this.later(at, () => void this.inject(kind, Math.min(duration, endMs - at + 1_000), choice));
+    }
+  }
+
+  /** Stops injecting and undoes every active fault (the final heal). */
+  async healAll(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    await Promise.all([...this.active].map((a) => this.end(a)));
+    this.cluster.healNetwork();
+    for (const node of this.cluster.nodes) {
+      this.cluster.resume(node.id);
+      if (!this.cluster.isUp(node.id)) this.cluster.restart(node.id);
+    }
+  }
+
+  get faults(): readonly FaultRecord[] {
+    return this.records;
+  }
+
+  private later(ms: number, run: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.stopped) run();
+    }, Math.max(0, ms));
+    this.timers.add(timer);
+  }
+
+  private downNow(): Set<string> {
+    return new Set([...this.active].flatMap((a) => a.down));
+  }
+
+  private budget(): number {
+    return Math.floor((this.cluster.nodes.length - 1) / 2) - this.downNow().size;
+  }
+
+  private async leader(): Promise<string | undefined> {
+    try {
+      return (await this.admin.cluster()).leaderId ?? undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private pickUp(random: number, exclude: ReadonlySet<string> = new Set()): string | undefined {
+    const candidates = this.cluster.nodes.map((n) => n.id).filter((id) => this.cluster.isUp(id) && !exclude.has(id) && !this.downNow().has(id));
+    return candidates.length === 0 ? undefined : candidates[Math.floor(random * candidates.length)];
+  }
+
+  private async inject(kind: NemesisKind, durationMs: number, choice: number): Promise<void> {
+    if (this.budget() <= 0 && kind !== 'leader-transfer') return;
+    const ids = this.cluster.nodes.map((n) => n.id);
+    const leader = await this.leader();
+    let fault: { targets: string[]; detail: string; down: string[]; undo: () => Promise<void>; recoveryAtStart?: boolean } | undefined;
+    try {
+      fault = await this.apply(kind, choice, ids, leader);
+    } catch (error) {
+      this.options.log(`nemesis ${kind} not applied: ${describeError(error)}`);
+      return;
+    }
+    if (fault === undefined) return;
+    const now = this.options.nowNs();
+    const record = { id: this.nextId++, kind, targets: fault.targets, detail: fault.detail, startNs: now, endNs: null, recoveryFromNs: fault.recoveryAtStart ? now : null };
+    const active: Active = { record, undo: fault.undo, down: fault.down };
+    this.records.push(record);
+    this.active.add(active);
+    this.options.log(`+ ${kind}: ${fault.detail}`);
+    this.later(durationMs, () => void this.end(active));
+  }
+
+  private async end(active: Active): Promise<void> {
+    if (!this.active.delete(active)) return;
+    try {
+      await active.undo();
+    } catch (error) {
+      this.options.log(`nemesis undo of ${active.record.kind} failed: ${describeError(error)}`);
+    }
+    const now = this.options.nowNs();
+    active.record.endNs = now;
+    active.record.recoveryFromNs ??= now;
+    this.options.log(`- ${active.record.kind}: healed (${active.record.detail})`);
+  }
+
+  private async apply(kind: NemesisKind, choice: number, ids: string[], leader: string | undefined) {
+    const c = this.cluster;
+    switch (kind) {
+      case 'kill': {
+        const victim = choice < 0.5 && leader !== undefined && !this.downNow().has(leader) ? leader : this.pickUp(choice);
+        if (victim === undefined) return undefined;
+        c.kill(victim);
+        return { targets: [victim], detail: `kill -9 ${victim}${victim === leader ? ' (leader)' : ''}`, down: [victim], recoveryAtStart: true, undo: () => Promise.resolve(c.restart(victim)) };
+      }
+      case 'pause': {
+        const victim = choice < 0.5 && leader !== undefined && !this.downNow().has(leader) ? leader : this.pickUp(choice);
+        if (victim === undefined) return undefined;
+        c.pause(victim);
+        return { targets: [victim], detail: `SIGSTOP ${victim}${victim === leader ? ' (leader: a zombie once resumed)' : ''}`, down: [victim], undo: () => Promise.resolve(c.resume(victim)) };
+      }
+      case 'partition': {
+        const budget = this.budget();
+        const shuffled = [...ids].sort((a, b) => hash(a, choice) - hash(b, choice));
+        const style = Math.floor(choice * 4);
+        if (style === 0 && leader !== undefined) {
+          c.partition([[leader], ids.filter((id) => id !== leader)]);
+          return { targets: [leader], detail: `isolate leader ${leader}`, down: [leader], undo: () => Promise.resolve(c.healNetwork()) };
+        }
+        if (style === 1 && ids.length >= 3) {
+          const minority = shuffled.slice(0, Math.min(budget, Math.floor((ids.length - 1) / 2)));
+          if (minority.length === 0) return undefined;
+          const majority = ids.filter((id) => !minority.includes(id));
+          c.partition([majority, minority]);
+          return { targets: minority, detail: `majority ${majority.join(',')} | minority ${minority.join(',')}`, down: minority, undo: () => Promise.resolve(c.healNetwork()) };
+        }
+        if (style === 2 && ids.length >= 3) {
+          // A bridge: two sides that each reach only the bridge node.
+          const [bridge, ...rest] = shuffled as [string, ...string[]];
+          const half = Math.ceil(rest.length / 2);
+          const left = rest.slice(0, half);
+          const right = rest.slice(half);
+          for (const l of left) for (const r of right) {
+            c.cutOneWay(l, r);
+            c.cutOneWay(r, l);
+          }
+          return { targets: [bridge], detail: `bridge ${bridge} between ${left.join(',')} and ${right.join(',')}`, down: [], undo: () => Promise.resolve(c.healNetwork()) };
+        }
+        const [from, to] = shuffled as [string, string];
+        c.cutOneWay(from, to);
+        return { targets: [from, to], detail: `one-way ${from} -/-> ${to}`, down: [], undo: () => Promise.resolve(c.healNetwork()) };
+      }
+      case 'leader-transfer': {
+        if (leader === undefined) return undefined;
+        const to = ids.filter((id) => id !== leader && c.isUp(id) && !this.downNow().has(id))[0];
+        if (to === undefined) return undefined;
+        await this.admin.transferLeader(to);
+        return { targets: [leader, to], detail: `transfer leadership ${leader} -> ${to}`, down: [], recoveryAtStart: true, undo: () => Promise.resolve() };
+      }
+      case 'restart-wipe':
+      case 'membership': {
+        if (leader === undefined) return undefined;
+        const victim = this.pickUp(choice, new Set([leader]));
+        if (victim === undefined) return undefined;
+        const node = c.nodes.find((n) => n.id === victim)!;
+        await this.admin.removeMember(victim);
+        const wipe = kind === 'restart-wipe';
+        if (wipe) {
+          c.kill(victim);
+          c.wipe(victim);
+        }
+        return {
+          targets: [victim], down: [victim],
+          detail: wipe ? `remove ${victim}, wipe its data, rejoin as a learner, promote` : `remove voter ${victim}, then add it back`,
+          undo: async () => {
+            if (wipe) c.restart(victim, { join: true });
+            await this.addBack(victim, node.peer, node.http);
+          },
+        };
+      }
+    }
+  }
+
+  private async addBack(id: string, peer: string, http: string): Promise<void> {
+    const until = Date.now() + 20_000;
+    for (;;) {
+      try {
+        await this.admin.addMember({ id, peerAddress: peer, httpAddress: http });
+        return;
+      } catch (error) {
+        if (Date.now() > until) throw error;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  }
+}
+
+function hash(id: string, salt: number): number {
+  let h = Math.floor(salt * 0x7fffffff);
+  for (const ch of id) h = (Math.imul(h ^ ch.charCodeAt(0), 0x9e3779b1) >>> 0);
+  return h;
+}
