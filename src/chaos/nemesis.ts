@@ -24,6 +24,8 @@ interface Active {
   readonly record: { id: number; kind: NemesisKind; targets: string[]; detail: string; startNs: number; endNs: number | null; recoveryFromNs: number | null };
   readonly undo: () => Promise<void>;
   readonly down: readonly string[];
+  /** Being undone: still counts as down until the undo finishes (a re-add can take seconds). */
+  ending?: Promise<void>;
 }
 
 export class Nemesis {
@@ -31,11 +33,14 @@ export class Nemesis {
   private readonly active = new Set<Active>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly admin: KeelClient;
+  /** Membership changes wait for a commit (and a learner's catch-up): a longer timeout. */
+  private readonly slowAdmin: KeelClient;
   private nextId = 1;
   private stopped = false;
 
   constructor(private readonly cluster: ChaosCluster, private readonly options: NemesisOptions) {
     this.admin = new KeelClient({ endpoints: cluster.endpoints, timeoutMs: 1_000, retries: 2 });
+    this.slowAdmin = new KeelClient({ endpoints: cluster.endpoints, timeoutMs: 15_000, retries: 2 });
   }
 
   /** Plans the whole schedule now (from the seed), then runs it on timers. */
@@ -121,12 +126,12 @@ export class Nemesis {
   }
 
   private async end(active: Active): Promise<void> {
-    if (!this.active.delete(active)) return;
-    try {
-      await active.undo();
-    } catch (error) {
+    if (active.ending !== undefined || !this.active.has(active)) return active.ending;
+    active.ending = active.undo().catch((error: unknown) => {
       this.options.log(`nemesis undo of ${active.record.kind} failed: ${describeError(error)}`);
-    }
+    });
+    await active.ending;
+    this.active.delete(active);
     const now = this.options.nowNs();
     active.record.endNs = now;
     active.record.recoveryFromNs ??= now;
@@ -183,7 +188,7 @@ export class Nemesis {
         if (leader === undefined) return undefined;
         const to = ids.filter((id) => id !== leader && c.isUp(id) && !this.downNow().has(id))[0];
         if (to === undefined) return undefined;
-        await this.admin.transferLeader(to);
+        await this.slowAdmin.transferLeader(to);
         return { targets: [leader, to], detail: `transfer leadership ${leader} -> ${to}`, down: [], recoveryAtStart: true, undo: () => Promise.resolve() };
       }
       case 'restart-wipe':
@@ -192,7 +197,7 @@ export class Nemesis {
         const victim = this.pickUp(choice, new Set([leader]));
         if (victim === undefined) return undefined;
         const node = c.nodes.find((n) => n.id === victim)!;
-        await this.admin.removeMember(victim);
+        await this.slowAdmin.removeMember(victim);
         const wipe = kind === 'restart-wipe';
         if (wipe) {
           c.kill(victim);
@@ -211,12 +216,14 @@ export class Nemesis {
   }
 
   private async addBack(id: string, peer: string, http: string): Promise<void> {
-    const until = Date.now() + 20_000;
+    const until = Date.now() + 30_000;
     for (;;) {
       try {
-        await this.admin.addMember({ id, peerAddress: peer, httpAddress: http });
+        await this.slowAdmin.addMember({ id, peerAddress: peer, httpAddress: http });
         return;
       } catch (error) {
+        // An earlier attempt that timed out on our side may have finished on the cluster's.
+        if ((error as { code?: string }).code === 'Conflict' && describeError(error).includes('already a voter')) return;
         if (Date.now() > until) throw error;
         await new Promise((r) => setTimeout(r, 250));
       }
