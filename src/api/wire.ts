@@ -3,6 +3,7 @@
  * TypeScript client, the CLI, the dashboard). Types only; the routes validate every input.
  * See docs/api.md for routes, status codes and examples.
  */
+import type { KeyValue } from '../kv/results.js';
 
 /** Error codes on the wire (DESIGN.md), each with a fixed HTTP status (see `errorStatus`). */
 export type ApiErrorCode =
@@ -24,15 +25,8 @@ export const seqHeader = 'keel-seq';
 
 export type Consistency = 'linearizable' | 'serializable';
 
-export interface KeyValue {
-  readonly key: string;
-  readonly value: string;
-  readonly createRevision: number;
-  readonly modRevision: number;
-  readonly version: number;
-  /** The lease the key is attached to, if any. */
-  readonly lease?: string;
-}
+/** A key with its revisions and, when attached, its lease: the state machine's own record. */
+export type { KeyValue };
 
 /** PUT /v1/kv/{key} (raw body = value; `?lease=ID` attaches it to a lease). */
 export interface PutResponse { readonly revision: number }
