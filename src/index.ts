@@ -11,3 +11,4 @@ export { MemoryFileSystem, type CrashMode } from './sim/memory-fs.js';
 export { startNode, type RunningNode } from './server/start.js';
 export { loadConfig, type NodeConfig } from './server/config.js';
 export { KeelClient, KeelClientError, isKeelClientError } from './client/index.js';
+export * as placement from './placement/index.js';
