@@ -12,3 +12,4 @@ export { startNode, type RunningNode } from './server/start.js';
 export { loadConfig, type NodeConfig } from './server/config.js';
 export { KeelClient, KeelClientError, isKeelClientError } from './client/index.js';
 export * as placement from './placement/index.js';
+export * as membership from './membership/index.js';
