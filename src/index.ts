@@ -13,3 +13,4 @@ export { loadConfig, type NodeConfig } from './server/config.js';
 export { KeelClient, KeelClientError, isKeelClientError } from './client/index.js';
 export * as placement from './placement/index.js';
 export * as membership from './membership/index.js';
+export * as tasks from './tasks/index.js';
