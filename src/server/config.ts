@@ -31,7 +31,7 @@ const schema = z.strictObject({
   fsync: z.enum(['always', 'unsafe-none']).default('always'),
   digestCheckMs: z.number().int().min(100).default(5_000),
   /** Replicas record their state digest at applied indexes that are multiples of this. */
-  digestEveryEntries: z.number().int().min(1).default(1_000),
+  digestEveryEntries: z.number().int().min(1).default(10_000),
   requestTimeoutMs: z.number().int().min(50).default(5_000),
   /**
    * UNSAFE, for chaos mutation runs only: answer "linearizable" reads from this replica's state

@@ -70,6 +70,15 @@ export class Connection {
     this.writeFrame(encodeWire(wire));
   }
 
+  /** Between cork and uncork, writes are gathered and leave as one writev. */
+  cork(): void {
+    if (!this.closing) this.socket.cork();
+  }
+
+  uncork(): void {
+    if (!this.closing) this.socket.uncork();
+  }
+
   writeFrame(frame: Uint8Array): void {
     if (this.closing) return;
     this.socket.write(frame);

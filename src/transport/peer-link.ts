@@ -14,6 +14,8 @@ export class PeerLink {
   /** Dial attempts since the last successful handshake; drives the backoff. */
   failedAttempts = 0;
   removed = false;
+  /** A flush is queued for the end of this turn (batching frames into one write). */
+  flushScheduled = false;
   readonly queue: OutboundQueue;
 
   constructor(
@@ -31,10 +33,15 @@ export class PeerLink {
   flush(socketBufferSizeBytesMax: number): void {
     const connection = this.connection;
     if (connection === undefined || connection.isClosing) return;
-    while (connection.bufferedBytes < socketBufferSizeBytesMax) {
-      const item = this.queue.shift();
-      if (item === undefined) return;
-      connection.writeFrame(item.frame);
+    connection.cork();
+    try {
+      while (connection.bufferedBytes < socketBufferSizeBytesMax) {
+        const item = this.queue.shift();
+        if (item === undefined) return;
+        connection.writeFrame(item.frame);
+      }
+    } finally {
+      connection.uncork();
     }
   }
 

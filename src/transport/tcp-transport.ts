@@ -301,7 +301,15 @@ export class TcpTransport implements PeerTransport {
   private enqueue(link: PeerLink, frame: Uint8Array, cls: MessageClass): boolean {
     const pushed = link.queue.push({ frame, cls });
     this.counters.droppedMessages += pushed.dropped;
-    link.flush(this.options.socketBufferSizeBytesMax);
+    // Everything sent in this turn of the event loop (a driver pass sends all of a Ready at once)
+    // leaves in one flush: one writev instead of a write syscall per frame.
+    if (!link.flushScheduled) {
+      link.flushScheduled = true;
+      queueMicrotask(() => {
+        link.flushScheduled = false;
+        link.flush(this.options.socketBufferSizeBytesMax);
+      });
+    }
     return pushed.accepted;
   }
 
