@@ -12,6 +12,7 @@ import { freePorts, logTail, type BenchRun, type ManagedProcess } from './kv-pro
 
 interface NodeSpec {
   readonly id: string;
+  readonly label: string;
   readonly peerPort: number;
   readonly httpPort: number;
   readonly data: string;
@@ -29,10 +30,16 @@ export class KeelCluster implements KvCluster {
     readonly members: Member[],
   ) {}
 
-  /** `nodeArgs`: extra Node flags (e.g. --cpu-prof); `env`: extra KEEL_* settings for experiments (the bench passes none). */
-  static async start(run: BenchRun, projectRoot: string, nodeArgs: readonly string[] = [], env: Readonly<Record<string, string>> = {}): Promise<KeelCluster> {
+  /**
+   * `nodeArgs`: extra Node flags (e.g. --cpu-prof). For experiments (the bench passes neither):
+   * `env`, extra KEEL_* settings; `label`, the prefix of data directories and logs, so that two
+   * clusters can share one run directory.
+   */
+  static async start(
+    run: BenchRun, projectRoot: string, nodeArgs: readonly string[] = [], env: Readonly<Record<string, string>> = {}, label = 'keel',
+  ): Promise<KeelCluster> {
     const ports = await freePorts(6);
-    const specs = ['n1', 'n2', 'n3'].map((id, i) => ({ id, peerPort: ports[i]!, httpPort: ports[3 + i]!, data: join(run.dir, `keel-${id}`) }));
+    const specs = ['n1', 'n2', 'n3'].map((id, i) => ({ id, label, peerPort: ports[i]!, httpPort: ports[3 + i]!, data: join(run.dir, `${label}-${id}`) }));
     const cluster = new KeelCluster(run, projectRoot, specs, nodeArgs, env, []);
     for (const spec of specs) {
       cluster.members.push({ id: spec.id, name: spec.id, proc: await cluster.spawn(spec), endpoint: new HttpEndpoint('127.0.0.1', spec.httpPort) });
@@ -48,7 +55,7 @@ export class KeelCluster implements KvCluster {
     env['KEEL_EXIT_WITH_PARENT'] = '1';
     Object.assign(env, this.extraEnv);
     return this.run.spawn({
-      name: `keel-${spec.id}`,
+      name: `${spec.label}-${spec.id}`,
       command: process.execPath,
       args: [
         '--import', 'tsx', ...this.nodeArgs, 'src/cli/main.ts', 'start', '--id', spec.id,
