@@ -133,6 +133,23 @@ describe('keel node service (3 nodes in-process)', () => {
     expect(leaderNode.node.digests.checks).toBeGreaterThan(0);
   }, 40_000);
 
+  it('replicates task-engine commands through the same log, forwarded from any node, into every replica\'s task state', async () => {
+    cluster = await TestCluster.start(3);
+    const leader = await cluster.leader();
+    const follower = cluster.nodes.get(['n1', 'n2', 'n3'].find((id) => id !== leader)!)!.node;
+    const registered = await follower.writeTasks({ kind: 'registerWorker', workerId: 'w1', capacity: 2, handlers: ['count'] });
+    expect(registered.kind).toBe('registerWorker');
+    const submitted = await follower.writeTasks({ kind: 'submitJob', jobId: 'j1', tasks: [{ id: 't1', handler: 'count', input: { text: 'a b' } }] });
+    expect(submitted).toMatchObject({ kind: 'submitJob', jobId: 'j1' });
+    await http('PUT', cluster.url(leader, '/v1/kv/after-tasks'), 'x');
+    const nodes = [...cluster.nodes.values()].map((n) => n.node);
+    await eventually(() => (nodes.every((n) => n.raft.log.applied === nodes[0]!.raft.log.applied) ? true : undefined));
+    // Every replica holds the job, and the digest (KV and tasks together) agrees everywhere.
+    for (const n of nodes) expect([...n.tasks.view.jobs.keys()].map(String)).toContain('j1');
+    expect(new Set(nodes.map((n) => n.machines.digest())).size).toBe(1);
+    expect(nodes[0]!.machines.digest()).toMatch(/^kv:.*,tasks:/);
+  }, 30_000);
+
   it('reports cluster status and health from any node', async () => {
     cluster = await TestCluster.start(3);
     const leader = await cluster.leader();

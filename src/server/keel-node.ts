@@ -6,6 +6,7 @@
 import { KeelError, describeError } from '../core/errors.js';
 import { seededRandom } from '../core/prng.js';
 import { KvStateMachine, decodeCommand, decodeResult, encodeCommand, encodeQuery, type KvEnvelope, type KvQuery, type KvResult } from '../kv/index.js';
+import { CompositeStateMachine } from '../node/composite-state-machine.js';
 import { NodeDriver } from '../node/driver.js';
 import { RaftStorage } from '../node/raft-storage.js';
 import type { Clock, Timers } from '../ports/clock.js';
@@ -13,6 +14,10 @@ import type { PeerTransport } from '../ports/transport.js';
 import { RaftNode } from '../raft/raft.js';
 import type { Entry, Membership, NodeId } from '../raft/types.js';
 import { nodeFileSystem } from '../runtime/node-fs.js';
+import {
+  TaskStateMachine, decodeCommand as decodeTaskCommand, decodeResult as decodeTaskResult, encodeCommand as encodeTaskCommand,
+  type TaskCommand, type TaskQueryResult, type TaskResult,
+} from '../tasks/index.js';
 import type { NodeConfig } from './config.js';
 import { DigestChecker } from './digest-check.js';
 import type { Logger } from './logger.js';
@@ -34,11 +39,20 @@ export interface NodeEvents {
   onDiverged?(detail: { peer: NodeId; index: number; ours: string; theirs: string }): void;
 }
 
+/** Commands for the task state machine carry this first byte; KV commands are untagged JSON. */
+export const tasksTag = 2;
+const kvTag = 1;
+
 export type ServingState = { readonly serving: true } | { readonly serving: false; readonly reason: string };
 
 export class KeelNode {
   readonly id: NodeId;
+  /** The KV part of the replicated state (reads, watches, leases). */
   readonly stateMachine: KvStateMachine;
+  /** The task part (the task engine's scheduler runs against it). */
+  readonly tasks: TaskStateMachine;
+  /** Both, behind the one Raft log: what is applied, snapshotted and digested. */
+  readonly machines: CompositeStateMachine;
   readonly digests: DigestChecker;
   private readonly events: NodeEvents[] = [];
   private stopTicking: (() => void) | undefined;
@@ -52,10 +66,12 @@ export class KeelNode {
   private constructor(
     private readonly deps: KeelNodeDeps,
     readonly driver: NodeDriver,
-    stateMachine: KvStateMachine,
+    machines: { kv: KvStateMachine; tasks: TaskStateMachine; composite: CompositeStateMachine },
   ) {
     this.id = deps.config.id;
-    this.stateMachine = stateMachine;
+    this.stateMachine = machines.kv;
+    this.tasks = machines.tasks;
+    this.machines = machines.composite;
     this.digests = new DigestChecker(this, deps.transport, deps.logger, deps.timers, deps.config.digestCheckMs, deps.config.digestEveryEntries);
   }
 
@@ -65,8 +81,10 @@ export class KeelNode {
     for (const note of opened.notes) logger.warn({ note }, 'recovery');
     if (config.fsync === 'unsafe-none') logger.warn({}, 'fsync is OFF (unsafe-none): acknowledged writes can be lost on power failure');
     if (config.unsafeStaleReads) logger.warn({}, 'UNSAFE: linearizable reads are served from local state without ReadIndex (stale reads possible)');
-    const stateMachine = new KvStateMachine();
-    if (opened.snapshot) stateMachine.restore(opened.snapshot.data, opened.snapshot.meta.index);
+    const kv = new KvStateMachine();
+    const tasks = new TaskStateMachine();
+    const composite = new CompositeStateMachine({ tag: kvTag, name: 'kv', machine: kv }, [{ tag: tasksTag, name: 'tasks', machine: tasks }]);
+    if (opened.snapshot) composite.restore(opened.snapshot.data, opened.snapshot.meta.index);
     // Used only on a first boot: afterwards the log's config entries or the snapshot decide.
     const membership: Membership = config.join ? { voters: [], learners: [config.id] } : { voters: Object.keys(config.peers).sort(), learners: [] };
     const holder: { node?: KeelNode } = {};
@@ -75,12 +93,12 @@ export class KeelNode {
       { hardState: opened.hardState, snapshot: opened.snapshot?.meta, entries: opened.entries, initialMembership: membership, recovering: opened.recovering },
       () => holder.node?.driver.snapshot(),
     );
-    const driver = new NodeDriver(raft, opened.storage, stateMachine, {
+    const driver = new NodeDriver(raft, opened.storage, composite, {
       send: (message) => deps.transport.send(message),
       onApplied: (entry, digest, result) => holder.node?.afterApply(entry, digest, result),
       onFatal: (error) => holder.node?.fatal(error),
     }, { snapshotEveryEntries: config.snapshotEveryEntries, noopCommand: encodeCommand({ command: { kind: 'noop' } }) }, opened.snapshot);
-    const node = new KeelNode(deps, driver, stateMachine);
+    const node = new KeelNode(deps, driver, { kv, tasks, composite });
     holder.node = node;
     node.start(opened.recovering, opened.hardState.term);
     return node;
@@ -98,7 +116,12 @@ export class KeelNode {
     transport.handle('kv.write', async (_from, body) => {
       const decoded = decodeCommand(body);
       if (!decoded.ok) throw new KeelError('BAD_REQUEST', decoded.error.message);
-      return this.proposeLocally(decoded.value);
+      return this.proposeLocally(encodeCommand(decoded.value));
+    });
+    transport.handle('tasks.write', async (_from, body) => {
+      const decoded = body[0] === tasksTag ? decodeTaskCommand(body.subarray(1)) : undefined;
+      if (decoded === undefined || !decoded.ok) throw new KeelError('BAD_REQUEST', 'not a task command');
+      return this.proposeLocally(body);
     });
     transport.handle('kv.snapshot', () => Promise.resolve(this.snapshotForPeer()));
     this.digests.registerHandlers();
@@ -131,19 +154,24 @@ export class KeelNode {
 
   /** A mutating command: proposed here on the leader, forwarded to it otherwise. */
   async write(envelope: KvEnvelope): Promise<KvResult> {
+    return decodeResult(await this.submit(encodeCommand(envelope), 'kv.write'));
+  }
+
+  /** A task-engine command, through the same log (the leader proposes it; followers forward). */
+  async writeTasks(command: TaskCommand): Promise<TaskResult | TaskQueryResult> {
+    return decodeTaskResult(await this.submit(CompositeStateMachine.wrap(tasksTag, encodeTaskCommand(command)), 'tasks.write'));
+  }
+
+  private async submit(command: Uint8Array, method: 'kv.write' | 'tasks.write'): Promise<Uint8Array> {
     const timeoutMs = this.deps.config.requestTimeoutMs;
     const deadline = this.deps.clock.now() + timeoutMs;
     for (;;) {
       if (this.stopped) throw new KeelError('SHUTTING_DOWN', 'node is shutting down', { retryable: true });
       const leader = this.raft.leaderId;
-      if (leader === this.id) {
-        const bytes = await withTimeout(this.proposeLocally(envelope), deadline - this.deps.clock.now(), this.deps.timers, 'write');
-        return decodeResult(bytes);
-      }
+      if (leader === this.id) return withTimeout(this.proposeLocally(command), deadline - this.deps.clock.now(), this.deps.timers, 'write');
       if (leader !== undefined) {
         const remaining = Math.max(1, Math.ceil(deadline - this.deps.clock.now()));
-        const bytes = await this.deps.transport.request(leader, 'kv.write', encodeCommand(envelope), { timeoutMs: remaining, retries: 0 });
-        return decodeResult(bytes);
+        return this.deps.transport.request(leader, method, command, { timeoutMs: remaining, retries: 0 });
       }
       if (this.deps.clock.now() >= deadline) throw new KeelError('UNAVAILABLE', 'no leader elected (is a majority of nodes up and connected?)', { retryable: true });
       await sleep(this.deps.timers, 20);
@@ -164,8 +192,8 @@ export class KeelNode {
     return decodeResult(this.stateMachine.query(encodeQuery(query)));
   }
 
-  private async proposeLocally(envelope: KvEnvelope): Promise<Uint8Array> {
-    const proposed = this.driver.propose(encodeCommand(envelope));
+  private async proposeLocally(command: Uint8Array): Promise<Uint8Array> {
+    const proposed = this.driver.propose(command);
     if ('refused' in proposed) {
       throw new KeelError(proposed.leader !== undefined && proposed.leader !== this.id ? 'NOT_LEADER' : 'UNAVAILABLE', proposed.refused, { retryable: true, data: { leader: proposed.leader } });
     }
@@ -178,7 +206,7 @@ export class KeelNode {
   /** For a diverged peer: this node's whole state at its applied index. */
   private snapshotForPeer(): Uint8Array {
     const index = this.raft.log.applied;
-    const data = this.stateMachine.snapshot();
+    const data = this.machines.snapshot();
     const header = new TextEncoder().encode(`${index}\n`);
     const out = new Uint8Array(header.length + data.length);
     out.set(header);
