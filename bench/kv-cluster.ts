@@ -107,3 +107,26 @@ export async function failoverTrial(cluster: KvCluster, key: string, value: stri
   await cluster.waitReady(60_000);
   return { killed: leader.name, newLeader: newLeader.name, electedMs, writableMs };
 }
+
+/**
+ * Polls every live member's view of the leader until they all name the same live member, which
+ * it returns; on time-out the error carries the cluster's log tails (`logs`).
+ */
+export async function waitForAgreedLeader(
+  system: SystemName, members: readonly Member[], timeoutMs: number, what: string,
+  viewOf: (member: Member) => Promise<string | null>, logs: () => string,
+): Promise<Member> {
+  const live = members.filter((m) => m.proc.isAlive());
+  try {
+    const leaderId = await waitFor(`${system}: ${what}`, timeoutMs, async () => {
+      const answers = await Promise.all(live.map(viewOf));
+      const first = answers[0];
+      return typeof first === 'string' && answers.every((a) => a === first) ? first : undefined;
+    }, 100);
+    const leader = members.find((m) => m.id === leaderId);
+    if (leader === undefined || !leader.proc.isAlive()) throw new Error(`${system}: leader ${leaderId} is not a live member`);
+    return leader;
+  } catch (error) {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${logs()}`, { cause: error });
+  }
+}

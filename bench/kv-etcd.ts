@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { KvCluster, Member } from './kv-cluster.js';
-import { waitFor } from './kv-cluster.js';
+import { waitForAgreedLeader } from './kv-cluster.js';
 import { HttpEndpoint, HttpError } from './kv-http.js';
 import { freePorts, logTail, type BenchRun, type ManagedProcess } from './kv-procs.js';
 
@@ -137,24 +137,12 @@ export class EtcdCluster implements KvCluster {
     }
   }
 
-  async waitReady(timeoutMs: number): Promise<Member> {
-    const live = this.members.filter((m) => m.proc.isAlive());
-    try {
-      const leaderId = await waitFor('etcd: every member up, one leader', timeoutMs, async () => {
-        const answers = await Promise.all(live.map(async (m) => {
-          const status = await this.status(m, 1_000);
-          if (status.header?.member_id !== undefined) m.id = status.header.member_id;
-          return status.leader === undefined || status.leader === '0' ? null : status.leader;
-        }));
-        const first = answers[0];
-        return typeof first === 'string' && answers.every((a) => a === first) ? first : undefined;
-      }, 100);
-      const leader = this.members.find((m) => m.id === leaderId);
-      if (leader === undefined || !leader.proc.isAlive()) throw new Error(`etcd: leader ${leaderId} is not a live member`);
-      return leader;
-    } catch (error) {
-      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${this.logs()}`, { cause: error });
-    }
+  waitReady(timeoutMs: number): Promise<Member> {
+    return waitForAgreedLeader(this.system, this.members, timeoutMs, 'every member up, one leader', async (m) => {
+      const status = await this.status(m, 1_000);
+      if (status.header?.member_id !== undefined) m.id = status.header.member_id;
+      return status.leader === undefined || status.leader === '0' ? null : status.leader;
+    }, () => this.logs());
   }
 
   async kill(member: Member): Promise<void> {

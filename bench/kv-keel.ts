@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KvCluster, Member } from './kv-cluster.js';
-import { waitFor } from './kv-cluster.js';
+import { waitForAgreedLeader } from './kv-cluster.js';
 import { HttpEndpoint, HttpError } from './kv-http.js';
 import { freePorts, logTail, type BenchRun, type ManagedProcess } from './kv-procs.js';
 
@@ -101,23 +101,11 @@ export class KeelCluster implements KvCluster {
     }
   }
 
-  async waitReady(timeoutMs: number): Promise<Member> {
-    const live = this.members.filter((m) => m.proc.isAlive());
-    try {
-      const leaderId = await waitFor('keel: every node healthy, one leader', timeoutMs, async () => {
-        const answers = await Promise.all(live.map(async (m) => {
-          const res = await m.endpoint.call('GET', '/healthz', undefined, {}, 1_000);
-          return res.status === 200 ? (JSON.parse(res.body) as { leaderId?: string | null }).leaderId ?? null : null;
-        }));
-        const first = answers[0];
-        return typeof first === 'string' && answers.every((a) => a === first) ? first : undefined;
-      }, 100);
-      const leader = this.members.find((m) => m.id === leaderId);
-      if (leader === undefined || !leader.proc.isAlive()) throw new Error(`keel: leader ${leaderId} is not a live member`);
-      return leader;
-    } catch (error) {
-      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${this.logs()}`, { cause: error });
-    }
+  waitReady(timeoutMs: number): Promise<Member> {
+    return waitForAgreedLeader(this.system, this.members, timeoutMs, 'every node healthy, one leader', async (m) => {
+      const res = await m.endpoint.call('GET', '/healthz', undefined, {}, 1_000);
+      return res.status === 200 ? (JSON.parse(res.body) as { leaderId?: string | null }).leaderId ?? null : null;
+    }, () => this.logs());
   }
 
   async kill(member: Member): Promise<void> {

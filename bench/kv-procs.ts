@@ -8,9 +8,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { appendFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { errnoCode } from '../src/core/errors.js';
+import { isAlive } from './work-dir.js';
 
 const markerName = '.keel-kv-bench';
 const pidsName = 'pids';
@@ -157,27 +157,7 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** `count` distinct free TCP ports on 127.0.0.1 (held open together while choosing, then released). */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const server = createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', resolve);
-      });
-    }
-    return servers.map((server) => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') throw new Error('no port');
-      return address.port;
-    });
-  } finally {
-    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-  }
-}
+export { freePorts } from '../src/runtime/free-ports.js';
 
 /** CPU time (user + system) of a process so far, in ms, from /proc/<pid>/stat; NaN when unavailable. */
 export function processCpuMs(pid: number): number {
@@ -232,14 +212,5 @@ async function removeStaleRuns(parentDir: string): Promise<void> {
     }
     progress(`removing ${dir}, left by an earlier run that was killed`);
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errnoCode(error) !== 'ESRCH'; // EPERM: alive, someone else's
   }
 }

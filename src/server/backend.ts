@@ -11,6 +11,7 @@ import type { PeerTransport } from '../ports/transport.js';
 import type { NodeId } from '../raft/types.js';
 import type { KeelNode } from './keel-node.js';
 import type { MemberDirectory } from './member-directory.js';
+import { sleep } from './timeout.js';
 import type { WatchHub, WatchSink } from './watch-hub.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
 
@@ -119,7 +120,7 @@ export class NodeBackend implements ApiBackend {
       const leader = this.node.raft.leaderId;
       if (leader !== undefined) return leader;
       if (this.clock.now() > until) throw new KeelError('UNAVAILABLE', 'no leader elected', { retryable: true });
-      await this.sleep(20);
+      await sleep(this.timers, 20);
     }
   }
 
@@ -154,11 +155,11 @@ export class NodeBackend implements ApiBackend {
       if (result.ok) break;
       const transient = result.reason === 'configPending' || (change.kind === 'promote' && result.reason === 'invalid' && result.message.includes('caught up'));
       if (!transient || this.clock.now() > until) throw new KeelError(result.reason === 'notLeader' ? 'NOT_LEADER' : 'CONFLICT', result.message, { retryable: true });
-      await this.sleep(50);
+      await sleep(this.timers, 50);
     }
     while (!(done(raft.membership) && raft.log.applied >= raft.log.lastIndex())) {
       if (this.clock.now() > until) throw new KeelError('TIMEOUT', `membership change ${change.kind} ${change.id} did not commit within ${waitMs / 1000} s`, { retryable: true });
-      await this.sleep(20);
+      await sleep(this.timers, 20);
     }
   }
 
@@ -173,7 +174,7 @@ export class NodeBackend implements ApiBackend {
     const until = this.clock.now() + 5_000;
     while (raft.isLeader) {
       if (this.clock.now() > until) throw new KeelError('TIMEOUT', `${target} did not take over within 5 s`, { retryable: true });
-      await this.sleep(10);
+      await sleep(this.timers, 10);
     }
     return { leaderId: target };
   }
@@ -207,9 +208,5 @@ export class NodeBackend implements ApiBackend {
       }
     }));
     return { leaderId: raft.leaderId ?? null, term: raft.currentTerm, members: statuses };
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.timers.after(ms, resolve));
   }
 }

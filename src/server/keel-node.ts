@@ -21,7 +21,7 @@ import {
 import type { NodeConfig } from './config.js';
 import { DigestChecker } from './digest-check.js';
 import type { Logger } from './logger.js';
-import { withTimeout } from './timeout.js';
+import { sleep, withTimeout } from './timeout.js';
 
 export interface KeelNodeDeps {
   readonly config: NodeConfig;
@@ -290,8 +290,4 @@ export class KeelNode {
     await this.deps.transport.close();
     await this.driver.close();
   }
-}
-
-function sleep(timers: Timers, ms: number): Promise<void> {
-  return new Promise((resolve) => timers.after(ms, resolve));
 }

@@ -1,7 +1,8 @@
-/** Bounds a promise in time: rejects with a retryable TIMEOUT (the outcome is then unknown). */
+/** Waiting on the injected timers: bounded promises and plain delays. */
 import { KeelError } from '../core/errors.js';
 import type { Timers } from '../ports/clock.js';
 
+/** Bounds a promise in time: rejects with a retryable TIMEOUT (the outcome is then unknown). */
 export function withTimeout<T>(promise: Promise<T>, ms: number, timers: Timers, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const cancel = timers.after(Math.max(1, ms), () => {
@@ -18,4 +19,8 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, timers: Timers, 
       },
     );
   });
+}
+
+export function sleep(timers: Timers, ms: number): Promise<void> {
+  return new Promise((resolve) => timers.after(ms, resolve));
 }
