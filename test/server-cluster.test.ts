@@ -166,5 +166,6 @@ describe('keel node service (3 nodes in-process)', () => {
     const metrics = await fetch(cluster.url('n1', '/metrics')).then((r) => r.text());
     expect(metrics).toContain('keel_raft_term');
     expect(metrics).toContain('keel_transport{stat=');
+    expect(metrics).toContain('keel_leases_expired');
   }, 30_000);
 });

@@ -54,10 +54,6 @@ export class ChaosCluster {
     return cluster;
   }
 
-  endpoint(id: string): string {
-    return `http://${this.node(id).http}`;
-  }
-
   get endpoints(): string[] {
     return this.nodes.map((n) => `http://${n.http}`);
   }

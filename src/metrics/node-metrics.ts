@@ -9,6 +9,7 @@ export interface MetricsSource {
   transport(): Readonly<Record<string, number>>;
   digest(): { checks: number; mismatches: number };
   serving(): boolean;
+  leasesExpired(): number;
 }
 
 export class NodeMetrics {
@@ -29,6 +30,7 @@ export class NodeMetrics {
     gauge('keel_raft_applied_index', 'Highest log index applied to the state machine', () => source.raft().appliedIndex);
     gauge('keel_raft_is_leader', '1 if this node is the leader', () => (source.raft().isLeader ? 1 : 0));
     gauge('keel_serving', '1 if this node serves reads and writes (not recovering, not diverged)', () => (source.serving() ? 1 : 0));
+    gauge('keel_leases_expired', 'Leases this node revoked as leader because their TTL ran out', () => source.leasesExpired());
     gauge('keel_digest_checks', 'Replica digests compared by this node as leader', () => source.digest().checks);
     new Gauge({
       name: 'keel_transport', help: 'Peer transport counters (frames, bytes, rejected frames, auth failures, reconnects, drops, RPC timeouts)',

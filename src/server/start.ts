@@ -47,6 +47,7 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger; 
     transport: () => ({ ...transport.stats }),
     digest: () => ({ checks: node.digests.checks, mismatches: node.digests.mismatches }),
     serving: () => node.serving.serving,
+    leasesExpired: () => lessor.expired,
   }, { defaultMetrics: options.defaultMetrics ?? true });
   node.on({
     onLeaderChange: (leader, term) => {
