@@ -145,13 +145,17 @@ export class NodeDriver {
   private async loop(): Promise<void> {
     while (!this.stopped && this.raft.hasReady()) {
       const rd = this.raft.ready();
-      if (bugs.ackBeforeFsync) for (const m of rd.messages) this.hooks.send(m);
+      // A leader's replication goes out before its own fsync (as etcd does): the leader counts
+      // itself toward a commit only from its stable index, so the two disks work in parallel.
+      // Everything that acknowledges or asks for a vote waits for this node's fsync.
+      const early = bugs.ackBeforeFsync ? rd.messages : rd.messages.filter(isReplication);
+      for (const m of early) this.hooks.send(m);
       const keptSuffix = rd.snapshot !== undefined && this.raft.log.lastIndex() > rd.snapshot.meta.index;
       // An installed snapshot and a background checkpoint must not write the checkpoint store at once.
       if (rd.snapshot !== undefined && this.saving !== undefined) await this.saving;
       await this.storage.persist(rd, keptSuffix);
       if (this.stopped) return;
-      if (!bugs.ackBeforeFsync) for (const m of rd.messages) this.hooks.send(m);
+      if (!bugs.ackBeforeFsync) for (const m of rd.messages) if (!isReplication(m)) this.hooks.send(m);
       if (rd.snapshot !== undefined) {
         if (this.pendingRestore !== undefined && this.pendingRestore.index <= rd.snapshot.meta.index) this.finishRestore();
         this.stateMachine.restore(rd.snapshot.data, rd.snapshot.meta.index);
@@ -259,4 +263,9 @@ export class NodeDriver {
     this.raft.compact(snapshot.meta.index);
     await this.storage.compact(snapshot.meta);
   }
+}
+
+/** Leader-to-follower replication: it acknowledges nothing of this node's own state. */
+function isReplication(message: Message): boolean {
+  return message.kind === 'append' || message.kind === 'heartbeat' || message.kind === 'snapshot';
 }
