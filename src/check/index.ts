@@ -1,4 +1,4 @@
-/** Linearizability checking of kv-history v1 histories (docs/check.md). */
+/** Linearizability checking of kv-history v1 histories, and the exactly-once checker of task histories (docs/check.md). */
 export {
   parseHistory, formatHistoryOp, describeOp, historyErrorsMax,
   type HistoryOp, type GetOp, type PutOp, type AppendOp, type DeleteOp, type CasOp, type OpName, type OpStatus,
@@ -10,3 +10,7 @@ export {
 } from './linearizability.js';
 export type { DeadEndReason } from './search.js';
 export { runCheckCli, formatReport, exitCodeOf, checkExitCodes, type CheckCliResult } from './cli-report.js';
+export {
+  checkExactlyOnce, type ExactlyOnceOptions, type ExactlyOnceProperty, type ExactlyOnceReport, type ExactlyOnceViolation, type OracleTask,
+} from './exactly-once.js';
+export { taskHistoryLines, type AppliedTaskRecord, type ResponseOutcome, type TaskHistory, type WorkerObservation } from './task-history.js';

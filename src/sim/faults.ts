@@ -1,5 +1,10 @@
-/** Fault kinds the simulator can inject; each on or off per run, intensities drawn from the seed. */
-export const faultKinds = ['drop', 'duplicate', 'delay', 'partition', 'crash', 'churn', 'figure8', 'fsync', 'bitflip', 'skew', 'membership', 'transfer'] as const;
+/**
+ * Fault kinds the simulator can inject; each on or off per run, intensities drawn from the seed.
+ * `worker-crash` and `worker-pause` act on the simulated task workers (the `tasks` workload only).
+ */
+export const faultKinds = [
+  'drop', 'duplicate', 'delay', 'partition', 'crash', 'churn', 'figure8', 'fsync', 'bitflip', 'skew', 'membership', 'transfer', 'worker-crash', 'worker-pause',
+] as const;
 export type FaultKind = (typeof faultKinds)[number];
 
 export function parseFaults(spec: string): Set<FaultKind> {

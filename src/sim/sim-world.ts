@@ -1,7 +1,8 @@
 /**
- * One seeded run of a whole cluster on virtual time: nodes, network, clients, a fault schedule,
- * continuous invariant checks, then heal, liveness check, final reads and the linearizability
- * check. Same seed + same code = same run, event for event.
+ * One seeded run of a whole cluster on virtual time: nodes, network, a workload, a fault schedule,
+ * continuous invariant checks, then heal and the workload's own checks: for `kv`, a liveness
+ * check, final reads and the linearizability check; for `tasks` (task-workload.ts), the
+ * exactly-once checker. Same seed + same code = same run, event for event.
  */
 import { checkHistory, type HistoryOp } from '../check/index.js';
 import { seededRandom } from '../core/prng.js';
@@ -15,11 +16,17 @@ import { InvariantChecker, type Violation } from './invariants.js';
 import { SimClient } from './sim-client.js';
 import { SimNetwork } from './sim-network.js';
 import { SimNode, type ClientReply } from './sim-node.js';
+import { TaskWorkload, type TaskWorkloadSummary } from './task-workload.js';
+
+export type Workload = 'kv' | 'tasks';
+export const workloads: readonly Workload[] = ['kv', 'tasks'];
 
 export interface SimOptions {
   readonly seed: number;
   readonly nodes: number;
   readonly faults: ReadonlySet<FaultKind>;
+  /** `kv` (default): KV clients, checked for linearizability; `tasks`: jobs, workers, the exactly-once checker. */
+  readonly workload?: Workload;
   readonly durationMs?: number;
   readonly clients?: number;
   /** Collect a readable event trace (for replaying one seed). */
@@ -36,10 +43,14 @@ export interface SimResult {
   readonly history: readonly HistoryOp[];
   readonly trace: readonly string[];
   readonly linearizable: 'linearizable' | 'not-linearizable' | 'unknown';
+  /** The `tasks` workload's outcome: the exactly-once report and the task history. */
+  readonly tasks?: TaskWorkloadSummary;
 }
 
 const TICK_MS = 10;
 const LIVENESS_BOUND_MS = 5_000;
+/** Events at one virtual instant beyond which a run is stuck (the tasks workload's loop guard). */
+const SAME_TIME_EVENTS_MAX = 100_000;
 
 export async function runSeed(options: SimOptions): Promise<SimResult> {
   const world = new SimWorld(options);
@@ -67,6 +78,7 @@ class SimWorld {
   private removed: NodeId | undefined;
   private readonly damaged = new Set<NodeId>();
   private figure8: Figure8Nemesis | undefined;
+  private tasks: TaskWorkload | undefined;
 
   constructor(private readonly options: SimOptions) {
     (globalThis as Record<string, unknown>).__simWorld = this;
@@ -89,6 +101,7 @@ class SimWorld {
     for (const node of this.nodes) node.boot();
     for (const node of this.nodes) this.scheduleTicks(node, this.skewFor());
     this.scheduleFaults();
+    if (this.options.workload === 'tasks') return this.runTasks();
     const clientCount = this.options.clients ?? 8;
     for (let i = 0; i < clientCount; i++) {
       const client = new SimClient(this.clientHost(), `client${i}`, 1_000);
@@ -114,11 +127,41 @@ class SimWorld {
     };
   }
 
-  private async loop(untilMs: number): Promise<void> {
+  private async runTasks(): Promise<SimResult> {
+    const tasks = new TaskWorkload({
+      seed: this.options.seed, queue: this.queue, network: this.network, nodes: this.nodes, faults: this.options.faults,
+      faultStartMs: 1_000, faultEndMs: this.healAtMs - 1_500, lastSubmitMs: Math.round(this.durationMs * 0.45),
+      trace: (line) => this.trace(line), countFault: () => { this.faultsInjected += 1; },
+    });
+    this.tasks = tasks;
+    tasks.start();
+    this.queue.at(this.healAtMs, () => this.healEverything());
+    // A bug that reschedules work at the same instant forever would hang the run: report it instead.
+    let lastMs = -1;
+    let sameTimeEvents = 0;
+    await this.loop(this.durationMs, () => {
+      sameTimeEvents = this.queue.nowMs === lastMs ? sameTimeEvents + 1 : 0;
+      lastMs = this.queue.nowMs;
+      if (sameTimeEvents <= SAME_TIME_EVENTS_MAX) return tasks.done;
+      this.checker.fail('progress', `more than ${SAME_TIME_EVENTS_MAX} events at ${lastMs.toFixed(3)} ms: virtual time stopped moving`);
+      return true;
+    });
+    this.checkFinalDigests();
+    const summary = tasks.finish();
+    for (const v of summary.report.violations) this.checker.fail('exactly-once', `${v.property}: ${v.message}`);
+    return {
+      seed: this.options.seed, violations: this.checker.violations, ops: summary.history.log.length, okOps: summary.report.committed,
+      simulatedMs: this.queue.nowMs, faultsInjected: this.faultsInjected + (this.figure8?.injected ?? 0), history: [], trace: this.traceLines,
+      linearizable: 'linearizable', tasks: summary,
+    };
+  }
+
+  private async loop(untilMs: number, stop?: () => boolean): Promise<void> {
     for (let event = this.queue.pop(); event !== undefined && event.atMs <= untilMs; event = this.queue.pop()) {
       event.run();
       await this.quiesce();
       for (const node of this.nodes) node.observe();
+      if (stop?.() === true) return;
     }
   }
 
@@ -152,8 +195,12 @@ class SimWorld {
         this.trace(`${node.id} leads term ${node.raft!.currentTerm}`);
         this.checker.observeLeader(node.id, node.raft!.currentTerm, node.raft!);
         this.figure8?.onLeader(node.id, node.raft!.currentTerm);
+        this.tasks?.onLeader(node);
       },
-      onApplied: (node: NodeId, entry: Parameters<InvariantChecker['observeApplied']>[1], digest: () => string) => this.checker.observeApplied(node, entry, digest),
+      onApplied: (node: NodeId, entry: Parameters<InvariantChecker['observeApplied']>[1], digest: () => string, result: Uint8Array) => {
+        this.checker.observeApplied(node, entry, digest);
+        this.tasks?.onApplied(node, entry, result);
+      },
       violation: (invariant: string, message: string) => this.checker.fail(invariant, message),
       onBoot: (node: NodeId, term: number, vote: NodeId | undefined) => this.checker.observeBoot(node, term, vote),
       trace: (line: string) => this.trace(line),
@@ -413,6 +460,7 @@ class SimWorld {
     this.network.healAll();
     this.network.faults = { dropRate: 0, duplicateRate: 0, latencyMs: 1, jitterMs: 1 };
     for (const node of this.nodes) if (!node.up) node.boot();
+    this.tasks?.heal();
     this.trace('heal: network calm, every node up');
   }
 
