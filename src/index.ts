@@ -14,3 +14,4 @@ export { KeelClient, KeelClientError, isKeelClientError } from './client/index.j
 export * as placement from './placement/index.js';
 export * as membership from './membership/index.js';
 export * as tasks from './tasks/index.js';
+export { defineTasks, NonRetryableError, type AttemptInfo, type TaskContext, type TaskDefinitions, type TaskHandler, type TaskHandlers } from './worker/sdk.js';

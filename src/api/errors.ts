@@ -6,10 +6,11 @@
 import type { FastifyReply } from 'fastify';
 import { isKeelError, type ErrorCode } from '../core/errors.js';
 import type { KvErrorCode } from '../kv/index.js';
+import type { TaskErrorCode } from '../tasks/index.js';
 import { errorStatus, type ApiErrorBody, type ApiErrorCode } from './wire.js';
 
 export class ApiError extends Error {
-  constructor(readonly code: ApiErrorCode, message: string, readonly leader?: string) {
+  constructor(readonly code: ApiErrorCode, message: string, readonly leader?: string, readonly reason?: string) {
     super(message);
   }
 }
@@ -57,6 +58,22 @@ export function toApiError(error: unknown): ApiError {
 }
 
 export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
-  const body: ApiErrorBody = { error: { code: error.code, message: error.message, ...(error.leader === undefined ? {} : { leader: error.leader }) } };
+  const body: ApiErrorBody = { error: { code: error.code, message: error.message, ...(error.leader === undefined ? {} : { leader: error.leader }),
+    ...(error.reason === undefined ? {} : { reason: error.reason }) } };
   return reply.code(errorStatus[error.code]).type('application/json').send(body);
+}
+
+/** A task state machine refusal as an API error; `reason` keeps its own code (STALE_ATTEMPT, JOB_EXISTS...). */
+export function taskErrorToApi(code: TaskErrorCode, message: string): ApiError {
+  return new ApiError(taskErrorStatus(code), message, undefined, code);
+}
+
+function taskErrorStatus(code: TaskErrorCode): ApiErrorCode {
+  switch (code) {
+    case 'COMMAND_TOO_LARGE': case 'PAYLOAD_TOO_LARGE': case 'RESULT_TOO_LARGE': case 'CHECKPOINT_TOO_LARGE': return 'TooLarge';
+    case 'QUOTA_EXCEEDED': case 'JOB_LIMIT': case 'TASK_LIMIT': case 'WORKER_LIMIT': return 'QuotaExceeded';
+    case 'JOB_NOT_FOUND': case 'TASK_NOT_FOUND': case 'WORKER_NOT_FOUND': return 'NotFound';
+    case 'JOB_EXISTS': case 'JOB_FINISHED': case 'STALE_ATTEMPT': case 'WORKER_DOWN': case 'WORKER_AT_CAPACITY': case 'TASK_NOT_RUNNABLE': return 'Conflict';
+    default: return 'BadRequest';
+  }
 }

@@ -20,8 +20,9 @@ const pingMs = 15_000;
 
 export function registerWatchRoutes(app: FastifyInstance, backend: ApiBackend): void {
   const open = new Set<() => void>();
-  app.addHook('onClose', (_instance, done) => {
-    for (const close of open) close();
+  // preClose, not onClose: fastify waits for open requests before onClose, and a stream never ends by itself.
+  app.addHook('preClose', (done) => {
+    for (const close of [...open]) close();
     done();
   });
 

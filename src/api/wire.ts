@@ -11,7 +11,11 @@ export type ApiErrorCode =
   | 'NotLeader' | 'Unavailable' | 'Timeout' | 'ShuttingDown' | 'Internal';
 
 export interface ApiErrorBody {
-  readonly error: { readonly code: ApiErrorCode; readonly message: string; readonly leader?: string };
+  readonly error: {
+    readonly code: ApiErrorCode; readonly message: string; readonly leader?: string;
+    /** The state machine's own code when it refused the request (STALE_ATTEMPT, JOB_EXISTS, WORKER_DOWN...). */
+    readonly reason?: string;
+  };
 }
 
 export const errorStatus: Readonly<Record<ApiErrorCode, number>> = {

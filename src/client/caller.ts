@@ -27,6 +27,8 @@ export interface CallSpec {
   readonly acceptStatuses?: readonly number[];
   /** Ask this endpoint only, once (the health of one node). */
   readonly endpoint?: string;
+  /** Per-attempt timeout instead of the client's (heartbeats must fail fast). */
+  readonly timeoutMs?: number;
 }
 
 export interface CallResult {
@@ -61,7 +63,7 @@ export class Caller {
     let last: KeelClientError | undefined;
     for (let attemptIndex = 0; attemptIndex < attemptsMax; attemptIndex++) {
       if (attemptIndex > 0) await sleep(this.backoffMs(attemptIndex - 1));
-      const outcome = await attemptOnce(endpoint, spec, this.options.timeoutMs);
+      const outcome = await attemptOnce(endpoint, spec, spec.timeoutMs ?? this.options.timeoutMs);
       let failure: Failure;
       if (outcome.kind === 'answer') {
         const accepted = (outcome.status >= 200 && outcome.status < 300) || (spec.acceptStatuses?.includes(outcome.status) ?? false);

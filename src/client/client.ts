@@ -5,8 +5,11 @@ import {
   type LeaderTransferRequest, type LeaderTransferResponse, type LeaseGrantRequest, type LeaseListResponse, type LeaseResponse,
   type LeaseRevokeResponse, type MemberAddRequest, type PutResponse, type RangeResponse, type TxnRequest, type TxnResponse, type WatchEvent,
 } from '../api/wire.js';
+import type { WorkerListResponse } from '../api/wire-tasks.js';
 import { Caller, type CallResult, type CallSpec } from './caller.js';
 import { EndpointPool } from './endpoints.js';
+import { JobsApi } from './jobs.js';
+import { WorkerProtocol } from './worker-protocol.js';
 import { KeelClientError } from './errors.js';
 import { normalizeEndpoint, resolveClientOptions, type KeelClientOptions, type ResolvedClientOptions } from './options.js';
 import { expectShape } from './shape.js';
@@ -36,6 +39,10 @@ export class KeelClient {
   private readonly options: ResolvedClientOptions;
   private readonly pool: EndpointPool;
   private readonly caller: Caller;
+  /** Jobs: submit, status, results, events, cancel. */
+  readonly jobs: JobsApi;
+  /** The worker protocol (used by `keel worker`; applications rarely need it). */
+  readonly workerProtocol: WorkerProtocol;
   private lastSeq = 0;
   private writeTail: Promise<void> = Promise.resolve();
 
@@ -44,6 +51,8 @@ export class KeelClient {
     this.clientId = this.options.clientId;
     this.pool = new EndpointPool(this.options.endpoints);
     this.caller = new Caller(this.options, this.pool);
+    this.jobs = new JobsApi({ caller: this.caller, pool: this.pool, options: this.options, newId: () => crypto.randomUUID() });
+    this.workerProtocol = new WorkerProtocol({ caller: this.caller, pool: this.pool, options: this.options, learnMembers: () => this.cluster() });
   }
 
   async put(key: string, value: string, options: PutOptions = {}): Promise<PutResponse> {
@@ -123,6 +132,12 @@ export class KeelClient {
     for (const member of cluster.members) expectShape(member, 'cluster member', { id: 'string', role: 'string', httpAddress: 'string|null' }, result.endpoint);
     this.pool.learn(cluster.members);
     return cluster;
+  }
+
+  /** Registered workers with their status and load. */
+  async workersList(): Promise<WorkerListResponse> {
+    const result = await this.read({ method: 'GET', path: '/v1/workers' });
+    return expectShape(result.body, 'worker list', { workers: 'array' }, result.endpoint);
   }
 
   /** Adds a member (it joins as a learner and is promoted once caught up). */

@@ -42,4 +42,9 @@ export class EndpointPool {
       if ('endpoint' in normalized) this.byMember.set(member.id, normalized.endpoint);
     }
   }
+
+  /** Whether `member`'s endpoint was learned. */
+  knows(member: string): boolean {
+    return this.byMember.has(member);
+  }
 }

@@ -16,6 +16,8 @@ export interface KeelClientErrorOptions {
   readonly status?: number;
   /** The leader's id, when the server named one (NotLeader). */
   readonly leader?: string;
+  /** The state machine's own code, when it refused the request (e.g. STALE_ATTEMPT). */
+  readonly reason?: string;
   /** The endpoint that answered (or failed to). */
   readonly endpoint?: string;
   /** With code Compacted on a watch: the oldest revision still available. */
@@ -29,6 +31,7 @@ export class KeelClientError extends Error {
   readonly retryable: boolean;
   readonly status?: number;
   readonly leader?: string;
+  readonly reason?: string;
   readonly endpoint?: string;
   readonly compactRevision?: number;
 
@@ -38,6 +41,7 @@ export class KeelClientError extends Error {
     this.retryable = isRetryableCode(code);
     if (options.status !== undefined) this.status = options.status;
     if (options.leader !== undefined) this.leader = options.leader;
+    if (options.reason !== undefined) this.reason = options.reason;
     if (options.endpoint !== undefined) this.endpoint = options.endpoint;
     if (options.compactRevision !== undefined) this.compactRevision = options.compactRevision;
   }
@@ -64,14 +68,16 @@ function codeForStatus(status: number): ApiErrorCode {
 export function errorFromResponse(status: number, bodyText: string, endpoint: string): KeelClientError {
   const parsed = parseErrorBody(bodyText);
   if (parsed !== undefined) {
-    return new KeelClientError(parsed.code, parsed.message, { status, endpoint, ...(parsed.leader === undefined ? {} : { leader: parsed.leader }) });
+    return new KeelClientError(parsed.code, parsed.message, {
+      status, endpoint, ...(parsed.leader === undefined ? {} : { leader: parsed.leader }), ...(parsed.reason === undefined ? {} : { reason: parsed.reason }),
+    });
   }
   const excerpt = bodyText.length > 200 ? `${bodyText.slice(0, 200)}...` : bodyText;
   const redirect = status >= 300 && status < 400 ? ' (the client follows no redirects)' : '';
   return new KeelClientError(codeForStatus(status), `HTTP ${status} from ${endpoint}${redirect}${excerpt === '' ? '' : `: ${excerpt}`}`, { status, endpoint });
 }
 
-function parseErrorBody(text: string): { code: ApiErrorCode; message: string; leader?: string } | undefined {
+function parseErrorBody(text: string): { code: ApiErrorCode; message: string; leader?: string; reason?: string } | undefined {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -83,7 +89,8 @@ function parseErrorBody(text: string): { code: ApiErrorCode; message: string; le
   if (typeof error !== 'object' || error === null || !('code' in error) || !('message' in error)) return undefined;
   if (!isApiErrorCode(error.code) || typeof error.message !== 'string') return undefined;
   const leader = 'leader' in error && typeof error.leader === 'string' ? error.leader : undefined;
-  return { code: error.code, message: error.message, ...(leader === undefined ? {} : { leader }) };
+  const reason = 'reason' in error && typeof error.reason === 'string' ? error.reason : undefined;
+  return { code: error.code, message: error.message, ...(leader === undefined ? {} : { leader }), ...(reason === undefined ? {} : { reason }) };
 }
 
 /** The same error with a note on how hard the client tried, for the caller who gets it last. */
@@ -92,6 +99,7 @@ export function withAttempts(error: KeelClientError, attemptCount: number): Keel
   return new KeelClientError(error.code, `${error.message} (gave up after ${attemptCount} attempts)`, {
     ...(error.status === undefined ? {} : { status: error.status }),
     ...(error.leader === undefined ? {} : { leader: error.leader }),
+    ...(error.reason === undefined ? {} : { reason: error.reason }),
     ...(error.endpoint === undefined ? {} : { endpoint: error.endpoint }),
     cause: error,
   });

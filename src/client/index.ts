@@ -4,3 +4,6 @@ export { KeelClientError, isKeelClientError, type ClientErrorCode } from './erro
 export { clientDefaults, normalizeEndpoint, type KeelClientOptions } from './options.js';
 export type { WatchOptions } from './watch.js';
 export type * from '../api/wire.js';
+export type * from '../api/wire-tasks.js';
+export { JobFailedError, JobHandle, JobsApi, type EventsOptions } from './jobs.js';
+export { WorkerProtocol, isStaleAttempt } from './worker-protocol.js';

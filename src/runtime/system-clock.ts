@@ -13,3 +13,11 @@ export const systemTimers: Timers = {
     return () => clearTimeout(timer);
   },
 };
+
+/**
+ * Wall-clock milliseconds since the epoch. The task engine stamps commands with it: task
+ * deadlines must mean the same on every node, and each process's monotonic clock starts anew.
+ */
+export const systemWallClock: Clock = {
+  now: () => Date.now(),
+};

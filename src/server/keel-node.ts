@@ -16,11 +16,12 @@ import type { Entry, Membership, NodeId } from '../raft/types.js';
 import { nodeFileSystem } from '../runtime/node-fs.js';
 import {
   TaskStateMachine, decodeCommand as decodeTaskCommand, decodeResult as decodeTaskResult, encodeCommand as encodeTaskCommand,
-  type TaskCommand, type TaskQueryResult, type TaskResult,
+  encodeQuery as encodeTaskQuery, type TaskCommand, type TaskQuery, type TaskQueryResult, type TaskResult,
 } from '../tasks/index.js';
 import type { NodeConfig } from './config.js';
 import { DigestChecker } from './digest-check.js';
 import type { Logger } from './logger.js';
+import { timeStorage, type StorageObserver } from './storage-timing.js';
 import { sleep, withTimeout } from './timeout.js';
 
 export interface KeelNodeDeps {
@@ -37,6 +38,10 @@ export interface NodeEvents {
   onApplied?(entry: Entry, result: Uint8Array): void;
   onLeaderChange?(leader: NodeId | undefined, term: number): void;
   onDiverged?(detail: { peer: NodeId; index: number; ours: string; theirs: string }): void;
+  /** A proposal of this leader applied, `seconds` after it was proposed. */
+  onCommitted?(seconds: number): void;
+  /** A write forwarded to the leader by this follower. */
+  onForwarded?(method: string): void;
 }
 
 /** Commands for the task state machine carry this first byte; KV commands are untagged JSON. */
@@ -62,6 +67,8 @@ export class KeelNode {
   /** Set when this replica's state was found to differ from the leader's; cleared by a rebuild. */
   private diverged: string | undefined;
   readonly lastHeard = new Map<NodeId, number>();
+  /** Told of each persist and checkpoint with its duration (metrics). */
+  storageObserver: StorageObserver | undefined;
 
   private constructor(
     private readonly deps: KeelNodeDeps,
@@ -85,9 +92,10 @@ export class KeelNode {
     const tasks = new TaskStateMachine();
     const composite = new CompositeStateMachine({ tag: kvTag, name: 'kv', machine: kv }, [{ tag: tasksTag, name: 'tasks', machine: tasks }]);
     if (opened.snapshot) composite.restore(opened.snapshot.data, opened.snapshot.meta.index);
+    const holder: { node?: KeelNode } = {};
+    timeStorage(opened.storage, deps.clock, () => holder.node?.storageObserver);
     // Used only on a first boot: afterwards the log's config entries or the snapshot decide.
     const membership: Membership = config.join ? { voters: [], learners: [config.id] } : { voters: Object.keys(config.peers).sort(), learners: [] };
-    const holder: { node?: KeelNode } = {};
     const raft = new RaftNode(
       { id: config.id, random: seededRandom(deps.seed), heartbeatTicks: config.heartbeatTicks, electionTicks: config.electionTicks },
       { hardState: opened.hardState, snapshot: opened.snapshot?.meta, entries: opened.entries, initialMembership: membership, recovering: opened.recovering },
@@ -171,6 +179,7 @@ export class KeelNode {
       if (leader === this.id) return withTimeout(this.proposeLocally(command), deadline - this.deps.clock.now(), this.deps.timers, 'write');
       if (leader !== undefined) {
         const remaining = Math.max(1, Math.ceil(deadline - this.deps.clock.now()));
+        for (const e of this.events) e.onForwarded?.(method);
         return this.deps.transport.request(leader, method, command, { timeoutMs: remaining, retries: 0 });
       }
       if (this.deps.clock.now() >= deadline) throw new KeelError('UNAVAILABLE', 'no leader elected (is a majority of nodes up and connected?)', { retryable: true });
@@ -180,6 +189,18 @@ export class KeelNode {
 
   /** A read: linearizable (ReadIndex, no log write) or serializable (this replica's state now). */
   async read(query: KvQuery, consistency: 'linearizable' | 'serializable'): Promise<KvResult> {
+    await this.readBarrier(consistency);
+    return decodeResult(this.stateMachine.query(encodeQuery(query)));
+  }
+
+  /** A read of the task state, under the same rules as `read`. */
+  async readTasks(query: TaskQuery, consistency: 'linearizable' | 'serializable'): Promise<TaskQueryResult | TaskResult> {
+    await this.readBarrier(consistency);
+    return decodeTaskResult(this.tasks.query(encodeTaskQuery(query)));
+  }
+
+  /** Linearizable: a ReadIndex round confirms this replica has applied everything committed before the read began. */
+  private async readBarrier(consistency: 'linearizable' | 'serializable'): Promise<void> {
     const serving = this.serving;
     const local = consistency === 'serializable' || this.deps.config.unsafeStaleReads;
     if (!serving.serving && !(local && this.diverged === undefined && !this.stopped)) {
@@ -189,10 +210,10 @@ export class KeelNode {
       const outcome = await withTimeout(this.driver.readIndex(), this.deps.config.requestTimeoutMs, this.deps.timers, 'read');
       if (outcome.kind === 'dropped') throw new KeelError('UNAVAILABLE', 'read not served: no leader could confirm it', { retryable: true });
     }
-    return decodeResult(this.stateMachine.query(encodeQuery(query)));
   }
 
   private async proposeLocally(command: Uint8Array): Promise<Uint8Array> {
+    const started = this.deps.clock.now();
     const proposed = this.driver.propose(command);
     if ('refused' in proposed) {
       throw new KeelError(proposed.leader !== undefined && proposed.leader !== this.id ? 'NOT_LEADER' : 'UNAVAILABLE', proposed.refused, { retryable: true, data: { leader: proposed.leader } });
@@ -200,6 +221,8 @@ export class KeelNode {
     const outcome = await proposed;
     // Replaced by another leader's entry: not applied. A retry with the same session is safe.
     if (outcome.kind === 'lost') throw new KeelError('UNAVAILABLE', 'leadership changed before the write committed; retry', { retryable: true });
+    const seconds = (this.deps.clock.now() - started) / 1000;
+    for (const e of this.events) e.onCommitted?.(seconds);
     return outcome.result;
   }
 

@@ -1,5 +1,6 @@
 /** The task engine's pure tier: replicated state machine, scheduler, map/reduce helper. See docs/tasks.md. */
 export { TaskStateMachine, type TaskStateView } from './task-state-machine.js';
+export { jobState } from './state.js';
 export { Scheduler, runnable, assignBatchMax, type ScheduleInput } from './scheduler.js';
 export { mapReduceJob, mapTaskId, reduceTaskId, type MapReduceSpec } from './map-reduce.js';
 export {
@@ -23,5 +24,5 @@ export {
   affinityKeyBytesMax, commandBytesMax, durationMsMax, errorMessageLengthMax, errorStackLengthMax, maxAttemptsDefault, maxAttemptsMax,
   nowMsMax, payloadDepthMax, resolveTaskOptions, stepNameBytesMax, taskDefaults, type TaskOptions, type TaskOptionsInput,
 } from './limits.js';
-export { resultsPageBytesMax, resultsPageMax } from './views.js';
+export { resultsPageBytesMax, resultsPageMax, workerView } from './views.js';
 export { TASKS_SNAPSHOT_FORMAT, TASKS_SNAPSHOT_VERSION } from './snapshot.js';

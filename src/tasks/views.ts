@@ -5,7 +5,7 @@ import { jobState, type CheckpointRecord, type FailureRecord, type JobRecord, ty
 
 /** Results per `results` query page, and the byte budget of their outputs (the first one always fits). */
 export const resultsPageMax = 1000;
-export const resultsPageBytesMax = 4 * 1024 * 1024;
+export const resultsPageBytesMax = 1024 * 1024;
 
 export function leaseView(lease: LeaseRecord): Lease {
   return {

@@ -1,11 +1,12 @@
-/** The client commands of `keel`: status, kv, member, leader. */
+/** The client commands of `keel`: status, kv, member, leader, job, workers. */
 import type { Command } from 'commander';
+import { registerJobCommands } from './job.js';
 import { registerKvCommands } from './kv.js';
 import { registerLeaderCommands } from './leader.js';
 import { registerMemberCommands } from './member.js';
 import { registerStatusCommand } from './status.js';
 
-export { registerKvCommands, registerLeaderCommands, registerMemberCommands, registerStatusCommand };
+export { registerJobCommands, registerKvCommands, registerLeaderCommands, registerMemberCommands, registerStatusCommand };
 
 /** Registers every client command on `program`. */
 export function registerClientCommands(program: Command): void {
@@ -13,4 +14,5 @@ export function registerClientCommands(program: Command): void {
   registerKvCommands(program);
   registerMemberCommands(program);
   registerLeaderCommands(program);
+  registerJobCommands(program);
 }
