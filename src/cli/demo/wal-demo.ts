@@ -1,5 +1,5 @@
 /**
- * `keel demo wal` (what `npm start` runs until the cluster demo exists): the storage layer on
+ * `keel demo wal` (what `npm start` ran before the job demo, `keel demo`): the storage layer on
  * this machine's disk (group-committed WAL, checkpoints, recovery across runs), then a crash lab
  * on the simulated disk (torn write, bit flip, corrupt checkpoint).
  */
@@ -25,7 +25,7 @@ const out = (line = ''): void => {
 
 export async function runWalDemo(options: WalDemoOptions): Promise<void> {
   const dir = resolve(options.dir);
-  out('Keel storage demo: write-ahead log + checkpoints + recovery (single node; the Raft cluster comes next)');
+  out('Keel storage demo: write-ahead log + checkpoints + recovery (single node; `keel demo` shows the cluster)');
   out(`data directory: ${dir}`);
   out();
   const bank = new Bank();
@@ -52,7 +52,7 @@ export async function runWalDemo(options: WalDemoOptions): Promise<void> {
     await runCrashLab(out);
   }
   out();
-  out(`Run \`npm start\` again: recovery continues from index ${formatCount(bank.appliedIndex)} in ${dir} (delete it to start fresh).`);
+  out(`Run \`keel demo wal\` again: recovery continues from index ${formatCount(bank.appliedIndex)} in ${dir} (delete it to start fresh).`);
 }
 
 async function appendTransfers(wal: Wal, checkpoints: CheckpointStore, bank: Bank, options: WalDemoOptions): Promise<void> {
