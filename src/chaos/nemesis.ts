@@ -3,12 +3,14 @@
  * on real processes and proxied links, each recorded with start, end and the instant recovery
  * is measured from. Faults never take more than a minority of nodes out at once (killed,
  * paused, isolated or removed), so a correct cluster can always recover once a fault ends.
+ * Worker faults (tasks workload) never take the last working worker out.
  */
 import { KeelClient } from '../client/index.js';
 import { describeError } from '../core/errors.js';
 import type { Random } from '../ports/random.js';
 import type { ChaosCluster } from './cluster.js';
-import type { FaultRecord, NemesisKind } from './types.js';
+import { isWorkerNemesis, type FaultRecord, type NemesisKind } from './types.js';
+import type { ChaosWorkers } from './workers.js';
 
 export interface NemesisOptions {
   readonly kinds: readonly NemesisKind[];
@@ -16,14 +18,27 @@ export interface NemesisOptions {
   readonly startMs: number;
   readonly endMs: number;
   readonly random: Random;
+  /** The worker processes (tasks workload): needed by worker-kill and worker-pause. */
+  readonly workers?: ChaosWorkers;
   nowNs(): number;
   log(line: string): void;
+}
+
+interface Fault {
+  readonly targets: string[];
+  readonly detail: string;
+  readonly down: string[];
+  readonly workersDown?: string[];
+  readonly undo: () => Promise<void>;
+  readonly recoveryAtStart?: boolean;
 }
 
 interface Active {
   readonly record: { id: number; kind: NemesisKind; targets: string[]; detail: string; startNs: number; endNs: number | null; recoveryFromNs: number | null };
   readonly undo: () => Promise<void>;
   readonly down: readonly string[];
+  /** Workers out (killed and not yet replaced, or paused). */
+  readonly workersDown: readonly string[];
   /** Being undone: still counts as down until the undo finishes (a re-add can take seconds). */
   ending?: Promise<void>;
 }
@@ -64,6 +79,7 @@ export class Nemesis {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     await Promise.all([...this.active].map((a) => this.end(a)));
+    this.options.workers?.resumeAll();
     this.cluster.healNetwork();
     for (const node of this.cluster.nodes) {
       this.cluster.resume(node.id);
@@ -87,6 +103,29 @@ export class Nemesis {
     return new Set([...this.active].flatMap((a) => a.down));
   }
 
+  private workersDownNow(): Set<string> {
+    return new Set([...this.active].flatMap((a) => a.workersDown));
+  }
+
+  /**
+   * A worker to hit: running, registered and up in the cluster (a replacement still starting
+   * holds nothing, so hitting it would measure nothing), not hit by another fault, and never the
+   * last one working. If the cluster cannot say which workers are up, the running ones count.
+   */
+  private async pickWorker(random: number): Promise<string | undefined> {
+    const workers = this.options.workers;
+    if (workers === undefined) return undefined;
+    let registered: Set<string> | undefined;
+    try {
+      registered = new Set((await this.admin.workersList()).workers.filter((w) => w.status === 'up').map((w) => w.workerId));
+    } catch {
+      registered = undefined; // no leader at the moment: fall back to the running processes
+    }
+    const down = this.workersDownNow();
+    const candidates = workers.live.filter((id) => !down.has(id) && (registered?.has(id) ?? true));
+    return candidates.length < 2 ? undefined : candidates[Math.floor(random * candidates.length)];
+  }
+
   private budget(): number {
     return Math.floor((this.cluster.nodes.length - 1) / 2) - this.downNow().size;
   }
@@ -105,12 +144,12 @@ export class Nemesis {
   }
 
   private async inject(kind: NemesisKind, durationMs: number, choice: number): Promise<void> {
-    if (this.budget() <= 0 && kind !== 'leader-transfer') return;
+    if (this.budget() <= 0 && kind !== 'leader-transfer' && !isWorkerNemesis(kind)) return;
     const ids = this.cluster.nodes.map((n) => n.id);
-    const leader = await this.leader();
-    let fault: { targets: string[]; detail: string; down: string[]; undo: () => Promise<void>; recoveryAtStart?: boolean } | undefined;
+    const leader = isWorkerNemesis(kind) ? undefined : await this.leader();
+    let fault: Fault | undefined;
     try {
-      fault = await this.apply(kind, choice, ids, leader);
+      fault = isWorkerNemesis(kind) ? await this.applyToWorker(kind, choice) : await this.apply(kind, choice, ids, leader);
     } catch (error) {
       this.options.log(`nemesis ${kind} not applied: ${describeError(error)}`);
       return;
@@ -118,7 +157,7 @@ export class Nemesis {
     if (fault === undefined) return;
     const now = this.options.nowNs();
     const record = { id: this.nextId++, kind, targets: fault.targets, detail: fault.detail, startNs: now, endNs: null, recoveryFromNs: fault.recoveryAtStart ? now : null };
-    const active: Active = { record, undo: fault.undo, down: fault.down };
+    const active: Active = { record, undo: fault.undo, down: fault.down, workersDown: fault.workersDown ?? [] };
     this.records.push(record);
     this.active.add(active);
     this.options.log(`+ ${kind}: ${fault.detail}`);
@@ -138,7 +177,34 @@ export class Nemesis {
     this.options.log(`- ${active.record.kind}: healed (${active.record.detail})`);
   }
 
-  private async apply(kind: NemesisKind, choice: number, ids: string[], leader: string | undefined) {
+  /** Kill -9 (a replacement with a fresh id starts when the fault ends) or SIGSTOP a worker; recovery is measured from the fault itself. */
+  private async applyToWorker(kind: NemesisKind, choice: number): Promise<Fault | undefined> {
+    const workers = this.options.workers;
+    const victim = await this.pickWorker(choice);
+    if (workers === undefined || victim === undefined) return undefined;
+    // Re-checked after the await: an overlapping fault may have hit the victim, or the others, meanwhile.
+    const down = this.workersDownNow();
+    const working = workers.live.filter((id) => !down.has(id));
+    if (!working.includes(victim) || working.length < 2) return undefined;
+    if (kind === 'worker-kill') {
+      workers.kill(victim);
+      return {
+        targets: [victim], detail: `kill -9 worker ${victim}`, down: [], workersDown: [victim], recoveryAtStart: true,
+        undo: () => {
+          const replacement = workers.spawn();
+          this.options.log(`worker ${replacement} started (replaces ${victim})`);
+          return Promise.resolve();
+        },
+      };
+    }
+    workers.pause(victim);
+    return {
+      targets: [victim], detail: `SIGSTOP worker ${victim} (a zombie once resumed)`, down: [], workersDown: [victim], recoveryAtStart: true,
+      undo: () => Promise.resolve(workers.resume(victim)),
+    };
+  }
+
+  private async apply(kind: NemesisKind, choice: number, ids: string[], leader: string | undefined): Promise<Fault | undefined> {
     const c = this.cluster;
     switch (kind) {
       case 'kill': {
@@ -191,6 +257,9 @@ export class Nemesis {
         await this.slowAdmin.transferLeader(to);
         return { targets: [leader, to], detail: `transfer leadership ${leader} -> ${to}`, down: [], recoveryAtStart: true, undo: () => Promise.resolve() };
       }
+      case 'worker-kill':
+      case 'worker-pause':
+        return this.applyToWorker(kind, choice);
       case 'restart-wipe':
       case 'membership': {
         if (leader === undefined) return undefined;

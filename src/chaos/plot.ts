@@ -11,7 +11,7 @@
  */
 import type { HistoryOp, OpName } from '../check/index.js';
 import { warningsOf } from './summarize.js';
-import type { ChaosSummary, FaultOutcome, FaultRecord, NemesisKind } from './types.js';
+import type { ChaosSummary, FaultOutcome, FaultRecord, LatencyStats, NemesisKind } from './types.js';
 
 export const okMarksMax = 20_000;
 export const slowOkMarksKept = 1_000;
@@ -37,6 +37,8 @@ export const nemesisColors: Readonly<Record<NemesisKind, string>> = {
   'restart-wipe': '#e377c2',
   'leader-transfer': '#7f7f7f',
   membership: '#1f77b4',
+  'worker-kill': '#8c564b',
+  'worker-pause': '#e7ba52',
 };
 
 /** A mark centred on (x, y) as a path fragment. */
@@ -68,6 +70,7 @@ export function renderSummaryHtml(summary: ChaosSummary, history: readonly Histo
     renderChart(summary, history, faults),
     renderLegend(summary, faults),
     renderHeadline(summary),
+    renderTasks(summary),
     renderRecoveryByKind(summary),
     renderFaultTable(summary.faults, faults),
     '</body></html>',
@@ -106,7 +109,8 @@ function renderChart(summary: ChaosSummary, history: readonly HistoryOp[], fault
   parts.push(`<line x1="${healX.toFixed(1)}" y1="${top}" x2="${healX.toFixed(1)}" y2="${bottom}" stroke="#000" stroke-dasharray="5 3"/>`);
   parts.push(`<text x="${(healX + 3).toFixed(1)}" y="${bottom - 4}">final heal</text>`);
   parts.push('</svg>');
-  const note = okShown < okTotal ? `<p>Showing ${okShown} of ${okTotal} ok operations (the slowest ${slowOkMarksKept} and an even sample of the rest); every fail and info operation is shown.</p>` : '';
+  const tasksNote = summary.tasks === undefined ? '' : '<p>Tasks workload: one mark per committed task (x: its job\'s submit; y: submit to commit), drawn as a put.</p>';
+  const note = tasksNote + (okShown < okTotal ? `<p>Showing ${okShown} of ${okTotal} ok operations (the slowest ${slowOkMarksKept} and an even sample of the rest); every fail and info operation is shown.</p>` : '');
   return parts.join('\n') + note;
 }
 
@@ -266,6 +270,30 @@ function renderHeadline(summary: ChaosSummary): string {
   return `<h2>Summary</h2>\n<table class="summary">${rows.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join('\n')}</table>`;
 }
 
+function renderTasks(summary: ChaosSummary): string {
+  const t = summary.tasks;
+  if (t === undefined) return '';
+  const mustBeZero = (n: number): string => (n > 0 ? `<span class="bad">${n}</span>` : '0');
+  const stats = (s: LatencyStats): string => `${s.count} samples; median ${ms(s.medianMs)}, p99 ${ms(s.p99Ms)}, max ${ms(s.maxMs)} ms`;
+  const rows: [string, string][] = [
+    ['workers', `${t.workers.initial} at a time, capacity ${t.workers.capacity}; ${t.workers.started} started in all (replacements have fresh ids)`],
+    ['jobs', `${t.jobs.submitted} submitted, ${t.jobs.accepted} accepted, ${t.jobs.finished} finished, ${t.jobs.unknown} unknown`],
+    ['tasks', `${t.tasks} (committed once: ${t.committed})`],
+    ['duplicates', mustBeZero(t.duplicates)],
+    ['wrong outputs', mustBeZero(t.wrongOutputs)],
+    ['stale results committed', mustBeZero(t.staleResults)],
+    ['lost', mustBeZero(t.lost)],
+    ['dead-lettered', t.deadLettered > 0 ? `<span class="warn">${t.deadLettered}</span>` : '0'],
+    ['zombie results rejected', t.zombieResultsRejected === null ? '-' : `${t.zombieResultsRejected} (checkpoints: ${t.zombieCheckpointsRejected ?? '-'})`],
+    ['resumed from checkpoints', `${t.resumedFromCheckpoint} tasks, ${t.stepsSaved} steps not redone`],
+    ['attempts beyond the first', String(t.extraAttempts)],
+    ['attempts ended by workerDown', `${t.endedByWorkerDown} (of workers no fault had hit: ${t.endedByFalseSuspicion})`],
+    ['worker-failure recovery, per fault', stats(t.workerRecovery.perFault)],
+    ['worker-failure recovery, per held task', stats(t.workerRecovery.perTask)],
+  ];
+  return `<h2>Tasks</h2>\n<table class="tasks">${rows.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join('\n')}</table>`;
+}
+
 function ms(value: number | null): string {
   return value === null ? '-' : String(value);
 }
@@ -287,7 +315,7 @@ function renderFaultTable(outcomes: readonly FaultOutcome[], faults: readonly Fa
   const rows = faults.map((f) => {
     const outcome = outcomeById.get(f.id);
     const recovered = outcome === undefined ? '-' : outcome.recovered ? 'yes' : '<span class="bad">no</span>';
-    return `<tr><td class="num">${f.id}</td><td>${escapeHtml(f.kind)}</td><td>${escapeHtml(f.targets.join(', '))}</td><td>${escapeHtml(f.detail)}</td>`
+    return `<tr><td class="num">${f.id}</td><td>${escapeHtml(f.kind)}</td><td>${escapeHtml(f.targets.join(', '))}</td><td>${escapeHtml(f.detail)}${outcome?.heldTasks === undefined ? '' : ` (held ${outcome.heldTasks} task(s))`}</td>`
       + `<td class="num">${seconds(f.startNs)}</td><td class="num">${seconds(f.endNs)}</td><td class="num">${seconds(f.recoveryFromNs)}</td>`
       + `<td class="num">${ms(outcome?.recoveryMs ?? null)}</td><td>${recovered}</td></tr>`;
   });

@@ -80,12 +80,13 @@ describe('writeRunOutputs', () => {
     const dir = join(root, 'a', 'b');
     const paths = await writeRunOutputs(dir, { history, faults, summary, html: '<!DOCTYPE html>' });
     expect(paths.history).toBe(join(dir, 'history.jsonl'));
-    const historyText = await readFile(paths.history, 'utf8');
+    const historyText = await readFile(paths.history!, 'utf8');
     expect(historyText.split('\n')[1]).toBe('{"client":1,"op":"cas","key":"x","expected":"1","value":"2","call":50,"return":null,"status":"info"}');
     const parsed = parseHistory(historyText);
     expect(parsed.kind === 'ok' && parsed.ops).toEqual(history);
-    expect(parseFaults(await readFile(paths.faults, 'utf8'))).toEqual(faults);
-    expect(JSON.parse(await readFile(paths.summary, 'utf8'))).toEqual(summary);
+    expect(parseFaults(await readFile(paths.faults!, 'utf8'))).toEqual(faults);
+    expect(paths.jobs).toBeUndefined();
+    expect(JSON.parse(await readFile(paths.summary!, 'utf8'))).toEqual(summary);
     expect(await readFile(join(dir, 'summary.html'), 'utf8')).toBe('<!DOCTYPE html>');
   });
 });

@@ -1,13 +1,15 @@
 /**
  * The files of a chaos run's `--out` directory (see types.ts): history.jsonl (kv-history v1,
- * written with the checker's own formatter so the checker always accepts it line by line),
- * nemesis.jsonl (one FaultRecord per line, fields in the order of the type), summary.json and
- * summary.html.
+ * written with the checker's own formatter so the checker always accepts it line by line) for
+ * the register and set workloads, jobs.jsonl (one ChaosJobRecord per line, task-records.ts) for
+ * the tasks workload, nemesis.jsonl (one FaultRecord per line, fields in the order of the type),
+ * summary.json and summary.html.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KeelError } from '../core/errors.js';
 import { formatHistoryOp, type HistoryOp } from '../check/index.js';
+import { formatJobs, type ChaosJobRecord } from './task-records.js';
 import { nemesisKinds, type ChaosSummary, type FaultRecord, type NemesisKind } from './types.js';
 
 /** Problems listed in a parseFaults error; the rest are counted. */
@@ -15,6 +17,7 @@ export const faultErrorsMax = 20;
 
 export const runOutputFiles = Object.freeze({
   history: 'history.jsonl',
+  jobs: 'jobs.jsonl',
   faults: 'nemesis.jsonl',
   summary: 'summary.json',
   html: 'summary.html',
@@ -97,26 +100,30 @@ function readFault(value: unknown): FaultRecord | string {
 }
 
 export interface RunOutputs {
-  readonly history: readonly HistoryOp[];
+  /** register and set: the kv history. */
+  readonly history?: readonly HistoryOp[];
+  /** tasks: the job records. */
+  readonly jobs?: readonly ChaosJobRecord[];
   readonly faults: readonly FaultRecord[];
   readonly summary: ChaosSummary;
   readonly html: string;
 }
 
-/** Writes the four files into `dir` (created if missing); returns their paths. */
-export async function writeRunOutputs(dir: string, outputs: RunOutputs): Promise<Record<keyof typeof runOutputFiles, string>> {
+/** Writes the files into `dir` (created if missing); returns their paths (history or jobs: whichever was given). */
+export async function writeRunOutputs(dir: string, outputs: RunOutputs): Promise<Partial<Record<keyof typeof runOutputFiles, string>>> {
   await mkdir(dir, { recursive: true });
-  const paths = {
-    history: join(dir, runOutputFiles.history),
-    faults: join(dir, runOutputFiles.faults),
-    summary: join(dir, runOutputFiles.summary),
-    html: join(dir, runOutputFiles.html),
-  };
-  await Promise.all([
-    writeFile(paths.history, outputs.history.map((op) => `${formatHistoryOp(op)}\n`).join('')),
-    writeFile(paths.faults, formatFaults(outputs.faults)),
-    writeFile(paths.summary, `${JSON.stringify(outputs.summary, null, 2)}\n`),
-    writeFile(paths.html, outputs.html),
-  ]);
+  const files: [keyof typeof runOutputFiles, string][] = [
+    ['faults', formatFaults(outputs.faults)],
+    ['summary', `${JSON.stringify(outputs.summary, null, 2)}\n`],
+    ['html', outputs.html],
+  ];
+  if (outputs.history !== undefined) files.push(['history', outputs.history.map((op) => `${formatHistoryOp(op)}\n`).join('')]);
+  if (outputs.jobs !== undefined) files.push(['jobs', formatJobs(outputs.jobs)]);
+  const paths: Partial<Record<keyof typeof runOutputFiles, string>> = {};
+  await Promise.all(files.map(([name, text]) => {
+    const path = join(dir, runOutputFiles[name]);
+    paths[name] = path;
+    return writeFile(path, text);
+  }));
   return paths;
 }

@@ -22,12 +22,22 @@
  *   invented = elements read that were never attempted; an element whose every add failed
  *   definitely (`fail`) but which is present is a violation too (`fail` promises no effect ever).
  *   Without a final read the verdict is 'unknown'.
+ * - Tasks workload (summarize-tasks.ts): a *successful write* is a task commit, called at its
+ *   job's submit and returned when its `succeeded` event was received (or, if that event was
+ *   missed, when the job was seen finished); `ops` counts job submissions. Worker faults measure
+ *   recovery to their held tasks running again, falling back to the first commit when none was seen.
+ *   Liveness: the first task commit seen after the final heal, whatever its job's submit time
+ *   (jobs in flight at the heal must finish anyway: the drain requires every task to).
  * - 'unknown' (checker out of budget, or no final read) is a warning (`warningsOf`), not a
  *   violation: it says the run proved nothing, not that the system broke.
  */
 import { assert, assertNever } from '../core/assert.js';
 import { checkHistory, type CheckOptions, type HistoryOp } from '../check/index.js';
+import { nsToMs, quantile } from './stats.js';
+import { summarizeTasks, type TimedWrite, type TasksFinal, type TaskVerdict } from './summarize-tasks.js';
 import type { ChaosSummary, FaultOutcome, FaultRecord, NemesisKind, RecoveryStats, WorkloadKind } from './types.js';
+
+export { nsToMs, quantile } from './stats.js';
 
 /** After the final heal, the first successful write must come within this. */
 export const livenessMsMax = 10_000;
@@ -36,7 +46,6 @@ export const listedItemsMax = 10;
 /** Key prefix of a set add (`put set/<element>`). */
 export const setKeyPrefix = 'set/';
 
-const nsPerMs = 1e6;
 const nsPerWindow = 1e9;
 
 export interface SetFinal {
@@ -58,6 +67,8 @@ export interface SummarizeInput {
   readonly history: readonly HistoryOp[];
   readonly faults: readonly FaultRecord[];
   readonly setFinal?: SetFinal;
+  /** The tasks workload's records (required for it; `history` is then empty). */
+  readonly tasksFinal?: TasksFinal;
   /** Step budgets for the register checker (defaults: checkDefaults). */
   readonly checkOptions?: CheckOptions;
 }
@@ -65,15 +76,29 @@ export interface SummarizeInput {
 export function summarize(input: SummarizeInput): ChaosSummary {
   assert(Number.isFinite(input.durationNs) && input.durationNs >= 0, `durationNs must be >= 0, got ${input.durationNs}`);
   assert(Number.isFinite(input.finalHealNs) && input.finalHealNs >= 0, `finalHealNs must be >= 0, got ${input.finalHealNs}`);
-  const writeReturns = okWriteReturns(input.history);
-  const safety = input.workload === 'register' ? registerVerdict(input) : setVerdict(input);
-  const faults = input.faults.map((fault) => faultOutcome(fault, writeReturns));
+  let tasks: TaskVerdict | undefined;
+  if (input.workload === 'tasks') {
+    assert(input.tasksFinal !== undefined, 'the tasks workload needs tasksFinal');
+    tasks = summarizeTasks(input.tasksFinal, input.faults);
+  }
+  const writes = tasks?.commits ?? okWrites(input.history);
+  const writeReturns = Float64Array.from(writes.map((w) => w.return)).sort();
+  const safety = tasks !== undefined
+    ? { linearizable: tasks.safe, lost: tasks.summary.lost, violations: tasks.violations }
+    : input.workload === 'register' ? registerVerdict(input) : setVerdict(input);
+  const faults = input.faults.map((fault) => {
+    const outcome = faultOutcome(fault, writeReturns);
+    const worker = tasks?.workerFaults.get(fault.id);
+    if (worker === undefined) return outcome;
+    return worker.recoveryMs === null ? { ...outcome, heldTasks: worker.heldTasks } : { ...outcome, recoveryMs: worker.recoveryMs, recovered: true, heldTasks: worker.heldTasks };
+  });
   const recovered = faults.filter((f) => f.recovered).length;
-  const liveness = livenessOf(input.history, input.finalHealNs);
+  const liveness = livenessOf(writes, input.finalHealNs, tasks === undefined);
   const violations = [...safety.violations];
   if (!liveness.ok) {
     const seen = liveness.firstWriteAfterHealMs === null ? 'none came' : `the first came after ${liveness.firstWriteAfterHealMs} ms`;
-    violations.push(`liveness: no successful write within ${livenessMsMax} ms of the final heal at ${liveness.healAtMs} ms (${seen})`);
+    const what = tasks === undefined ? 'successful write' : 'task commit';
+    violations.push(`liveness: no ${what} within ${livenessMsMax} ms of the final heal at ${liveness.healAtMs} ms (${seen})`);
   }
   return {
     seed: input.seed,
@@ -81,7 +106,7 @@ export function summarize(input: SummarizeInput): ChaosSummary {
     workload: input.workload,
     nemeses: [...input.nemeses],
     durationMs: nsToMs(input.durationNs),
-    ops: opCounts(input.history),
+    ops: tasks?.ops ?? opCounts(input.history),
     linearizable: safety.linearizable,
     lostAcknowledgedWrites: safety.lost,
     availability: availabilityOf(writeReturns, input.durationNs),
@@ -90,28 +115,40 @@ export function summarize(input: SummarizeInput): ChaosSummary {
     recoveryRate: faults.length === 0 ? 1 : recovered / faults.length,
     liveness,
     violations,
+    ...(tasks === undefined ? {} : { tasks: tasks.summary }),
   };
 }
 
 /** Things a reader must know that do not fail the run (an 'unknown' verdict proves nothing). */
 export function warningsOf(summary: ChaosSummary): string[] {
+  if (summary.tasks !== undefined) return taskWarnings(summary);
   if (summary.linearizable !== 'unknown') return [];
   return summary.workload === 'register'
     ? ['linearizability unknown: the checker ran out of its step budget on some key; re-check history.jsonl offline with a larger budget']
     : ['set verdict unknown: there was no final read'];
 }
 
+function taskWarnings(summary: ChaosSummary): string[] {
+  const t = summary.tasks!;
+  const warnings: string[] = [];
+  if (summary.linearizable === 'unknown') warnings.push('tasks verdict unknown: some accepted job could not be read back (its tasks count as lost)');
+  if (t.deadLettered > 0) warnings.push(`${t.deadLettered} task(s) dead-lettered: faults used up their attempts (the handlers never fail by themselves)`);
+  if (t.jobs.unknown > 0) warnings.push(`${t.jobs.unknown} job submit(s) of unknown outcome: neither acknowledged nor found (or not) by id afterwards`);
+  if (t.zombieResultsRejected === null) warnings.push('no node answered /metrics at the end: zombie counts unknown');
+  return warnings;
+}
+
 export function isWrite(op: HistoryOp): boolean {
   return op.op !== 'get';
 }
 
-/** Returns of successful writes, ascending. */
-function okWriteReturns(history: readonly HistoryOp[]): Float64Array {
-  const returns: number[] = [];
+/** Successful writes as call/return pairs. */
+function okWrites(history: readonly HistoryOp[]): TimedWrite[] {
+  const writes: TimedWrite[] = [];
   for (const op of history) {
-    if (op.status === 'ok' && isWrite(op) && op.return !== null) returns.push(op.return);
+    if (op.status === 'ok' && isWrite(op) && op.return !== null) writes.push({ call: op.call, return: op.return });
   }
-  return Float64Array.from(returns).sort();
+  return writes;
 }
 
 /** Index of the first element >= value in an ascending array (length if none). */
@@ -232,30 +269,13 @@ function recoveryByKind(faults: readonly FaultOutcome[]): Partial<Record<Nemesis
   return byKind;
 }
 
-/** Linear interpolation between closest ranks (numpy's default), rounded to 0.1; null if empty. */
-export function quantile(sortedAscending: readonly number[], q: number): number | null {
-  assert(q >= 0 && q <= 1, `quantile must be in [0, 1], got ${q}`);
-  if (sortedAscending.length === 0) return null;
-  const position = (sortedAscending.length - 1) * q;
-  const below = sortedAscending[Math.floor(position)]!;
-  const above = sortedAscending[Math.ceil(position)]!;
-  return round1(below + (above - below) * (position - Math.floor(position)));
-}
-
-function livenessOf(history: readonly HistoryOp[], finalHealNs: number): ChaosSummary['liveness'] {
+/** The first write returning after the heal; with `calledAfter`, only writes called after it count. */
+function livenessOf(writes: readonly TimedWrite[], finalHealNs: number, calledAfter: boolean): ChaosSummary['liveness'] {
   let first: number | null = null;
-  for (const op of history) {
-    if (op.status !== 'ok' || !isWrite(op) || op.return === null || op.call < finalHealNs) continue;
-    if (first === null || op.return < first) first = op.return;
+  for (const w of writes) {
+    if (calledAfter ? w.call < finalHealNs : w.return < finalHealNs) continue;
+    if (first === null || w.return < first) first = w.return;
   }
   const delayMs = first === null ? null : nsToMs(first - finalHealNs);
   return { ok: delayMs !== null && delayMs <= livenessMsMax, healAtMs: nsToMs(finalHealNs), firstWriteAfterHealMs: delayMs };
-}
-
-export function nsToMs(ns: number): number {
-  return round1(ns / nsPerMs);
-}
-
-function round1(x: number): number {
-  return Math.round(x * 10) / 10;
 }
