@@ -2,15 +2,13 @@
  * `npm run bench:tasks -- [--quick] [--only keel|bullmq] [--tasks <n>] [--failover-samples <n>] [--failover-limit-s <s>] [--dir <parent>]`
  *
  * Keel's task engine against BullMQ in its durable configuration, same run, same machine: a
- * 3-node Keel cluster and a redis-server (AOF, fsync always), both in `<parent>/tasks-bullmq-<pid>/`
+ * 3-node Keel cluster and a redis-server (AOF, fsync always), both in `<parent>/tasks-<pid>/`
  * (parent: bench/out). Trivial-task throughput with 1 and 2 worker processes at 16 and 64 tasks in
  * flight, each configuration run for Keel then BullMQ; then the recovery of a task whose worker is
  * SIGKILLed, at each system's defaults. Prints ONE JSON document on stdout with `keel / bullmq`
  * ratios (progress on stderr); stops every process by PID and removes the directory at the end,
  * on errors and on SIGINT/SIGTERM (a run killed outright is cleaned up by the next run).
  */
-import { rmSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gitCommit, machineInfo } from './machine.js';
@@ -19,7 +17,7 @@ import {
 } from './tasks-bullmq.js';
 import { bullmqVersions, ensureBullmqInstalled, progress, projectRoot } from './tasks-bullmq-module.js';
 import { killAllChildren } from './tasks-bullmq-procs.js';
-import { isAlive } from './work-dir.js';
+import { createWorkDir } from './work-dir.js';
 import { runKeelThroughput, runKeelWorkerFailover, startKeelCluster, type KeelBenchCluster, type KeelFailoverResult, type KeelRunResult } from './tasks-keel.js';
 
 const configurations: readonly { readonly workers: number; readonly concurrency: number }[] = [
@@ -28,8 +26,6 @@ const configurations: readonly { readonly workers: number; readonly concurrency:
   { workers: 1, concurrency: 64 },
   { workers: 2, concurrency: 64 },
 ];
-const markerName = '.keel-tasks-bullmq-bench';
-const workDirPattern = /^tasks-bullmq-(\d+)$/;
 const failoverSamplesMax = 20;
 const failoverLimitSecondsMax = 600;
 
@@ -76,42 +72,10 @@ function parseSettings(): Settings {
   }
 }
 
-/** `<parent>/tasks-bullmq-<pid>`, marked as ours; SIGINT/SIGTERM kill the children and remove it. */
-async function createWorkDir(parentDir: string): Promise<{ readonly path: string; remove(): Promise<void> }> {
-  await mkdir(parentDir, { recursive: true });
-  for (const name of await readdir(parentDir)) {
-    const match = workDirPattern.exec(name);
-    if (match === null) continue;
-    const marker = await readFile(join(parentDir, name, markerName), 'utf8').catch(() => undefined); // no marker: not ours
-    if (marker?.trim() !== match[1] || isAlive(Number(match[1]))) continue;
-    progress(`removing ${join(parentDir, name)}, left by an earlier run that was killed`);
-    await rm(join(parentDir, name), { recursive: true, force: true });
-  }
-  const path = join(parentDir, `tasks-bullmq-${process.pid}`);
-  await mkdir(path); // fails if it exists: never bench in (and then delete) a directory we did not create
-  await writeFile(join(path, markerName), `${process.pid}\n`);
-  const onSignal = (signal: NodeJS.Signals): void => {
-    progress(`${signal}: stopping redis and the workers, removing ${path}`);
-    killAllChildren();
-    rmSync(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }); // a dying redis may still write
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return {
-    path,
-    async remove(): Promise<void> {
-      await rm(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-    },
-  };
-}
-
 async function main(): Promise<void> {
   const settings = parseSettings();
   const startedAt = new Date();
-  const dir = await createWorkDir(settings.parentDir);
+  const dir = await createWorkDir(settings.parentDir, 'tasks', killAllChildren);
   let redis: RedisServer | undefined;
   let keel: KeelBenchCluster | undefined;
   const runKeel = settings.only !== 'bullmq';

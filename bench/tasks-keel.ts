@@ -126,24 +126,25 @@ export async function runKeelWorkerFailover(cluster: KeelBenchCluster, samples: 
     await waitWorkersUp(cluster, [holderId]);
     await sleep(1_000);
     const job = await cluster.client.jobs.submit({ tasks: [{ handler: 'long', input: { ms: 600_000 } }] });
-    const events = job.events()[Symbol.asyncIterator]();
-    const next = async (predicate: (e: { type: string; event?: string; worker?: string }) => boolean): Promise<void> => {
+    // Polled, not followed as events: an assign can apply before an event stream is open.
+    const runningOn = async (workerId: string, timeoutMs: number): Promise<void> => {
+      const until = Date.now() + timeoutMs;
       for (;;) {
-        const { value, done } = await events.next();
-        if (done === true) throw new Error('job events ended early');
-        if (predicate(value)) return;
+        const task = (await cluster.client.jobs.get(job.jobId)).tasks[0];
+        if (task?.status === 'running' && task.worker === workerId) return;
+        if (Date.now() > until) throw new Error(`task not running on ${workerId} within ${timeoutMs} ms`);
+        await sleep(5);
       }
     };
-    await next((e) => e.type === 'task' && e.event === 'assigned' && e.worker === holderId);
+    await runningOn(holderId, 30_000);
     const standby = await startWorker(cluster, 1, standbyId);
     await waitWorkersUp(cluster, [standbyId]);
     await sleep(1_000);
     const killedAt = Date.now();
     holder.process.kill('SIGKILL');
-    await next((e) => e.type === 'task' && e.event === 'assigned' && e.worker === standbyId);
+    await runningOn(standbyId, 60_000);
     times.push(Date.now() - killedAt);
     await job.cancel();
-    await events.return?.(undefined);
     await stopChild(standby, 3_000);
     await stopChild(holder, 1_000);
   }

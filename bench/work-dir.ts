@@ -1,7 +1,8 @@
 /**
- * The benchmark's data directory: `<parent>/wal-<pid>`, marked as ours, removed at the end and on
- * SIGINT/SIGTERM. A run killed outright (SIGKILL) cannot clean up; the next run removes such
- * leftovers, but only directories that carry our marker and whose process is gone.
+ * A benchmark's data directory: `<parent>/<name>-<pid>`, marked as ours, removed at the end and on
+ * SIGINT/SIGTERM (after `onSignal`, which stops the benchmark's processes). A run killed outright
+ * (SIGKILL) cannot clean up; the next run removes such leftovers, but only directories that carry
+ * our marker and whose process is gone.
  */
 import { rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -9,8 +10,6 @@ import { join } from 'node:path';
 import { errnoCode } from '../src/core/errors.js';
 import { progress } from './measure.js';
 
-const markerName = '.keel-wal-bench';
-const workDirPattern = /^wal-(\d+)$/;
 
 export interface WorkDir {
   readonly path: string;
@@ -18,30 +17,32 @@ export interface WorkDir {
   remove(): Promise<void>;
 }
 
-export async function createWorkDir(parentDir: string): Promise<WorkDir> {
+export async function createWorkDir(parentDir: string, name = 'wal', onSignal: () => void = () => undefined): Promise<WorkDir> {
+  const markerName = `.keel-${name}-bench`;
   await mkdir(parentDir, { recursive: true });
-  await removeStaleRuns(parentDir);
-  const path = join(parentDir, `wal-${process.pid}`);
+  await removeStaleRuns(parentDir, new RegExp(`^${name}-(\\d+)$`), markerName);
+  const path = join(parentDir, `${name}-${process.pid}`);
   await mkdir(path); // fails if it exists: never bench in (and then delete) a directory we did not create
   await writeFile(join(path, markerName), `${process.pid}\n`);
-  const onSignal = (signal: NodeJS.Signals): void => {
+  const stop = (signal: NodeJS.Signals): void => {
     progress(`${signal}: removing ${path}`);
-    rmSync(path, { recursive: true, force: true });
+    onSignal();
+    rmSync(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }); // a dying server may still write
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   return {
     path,
     async remove(): Promise<void> {
-      await rm(path, { recursive: true, force: true });
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
+      await rm(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+      process.removeListener('SIGINT', stop);
+      process.removeListener('SIGTERM', stop);
     },
   };
 }
 
-async function removeStaleRuns(parentDir: string): Promise<void> {
+async function removeStaleRuns(parentDir: string, workDirPattern: RegExp, markerName: string): Promise<void> {
   for (const name of await readdir(parentDir)) {
     const match = workDirPattern.exec(name);
     if (match === null) continue;

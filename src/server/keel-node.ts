@@ -42,6 +42,8 @@ export interface NodeEvents {
   onCommitted?(seconds: number): void;
   /** A write forwarded to the leader by this follower. */
   onForwarded?(method: string): void;
+  /** This leader accepted a proposal (called before it commits, in the same turn). */
+  onProposed?(command: Uint8Array): void;
 }
 
 /** Commands for the task state machine carry this first byte; KV commands are untagged JSON. */
@@ -218,6 +220,7 @@ export class KeelNode {
     if ('refused' in proposed) {
       throw new KeelError(proposed.leader !== undefined && proposed.leader !== this.id ? 'NOT_LEADER' : 'UNAVAILABLE', proposed.refused, { retryable: true, data: { leader: proposed.leader } });
     }
+    for (const e of this.events) e.onProposed?.(command);
     const outcome = await proposed;
     // Replaced by another leader's entry: not applied. A retry with the same session is safe.
     if (outcome.kind === 'lost') throw new KeelError('UNAVAILABLE', 'leadership changed before the write committed; retry', { retryable: true });

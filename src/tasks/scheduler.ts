@@ -30,6 +30,11 @@ export interface ScheduleInput {
   /** Seeded in the simulator: power-of-two choices, random and weighted policies draw from it. */
   readonly random: Random;
   readonly assignMax?: number;
+  /**
+   * Credits beyond the applied state: a worker whose `complete` is proposed but not yet applied
+   * will have that slot free when an assign proposed after it applies (never above capacity).
+   */
+  readonly extraCredits?: ReadonlyMap<string, number>;
 }
 
 interface Candidate {
@@ -50,7 +55,7 @@ export class Scheduler {
       const worker = state.workers.get(id);
       if (worker === undefined || worker.status !== 'up') continue;
       if (input.liveWorkers !== undefined && !input.liveWorkers.has(id)) continue;
-      const free = worker.capacity - worker.leases.size;
+      const free = Math.min(worker.capacity, worker.capacity - worker.leases.size + (input.extraCredits?.get(id) ?? 0));
       if (free > 0) candidates.set(worker.workerId, { worker, free });
     }
     const assigns: Assign[] = [];

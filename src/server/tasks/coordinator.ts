@@ -12,7 +12,7 @@ import { PhiAccrualDetector, Suspicions, type PhiAccrualOptionsInput } from '../
 import type { Clock, Timers } from '../../ports/clock.js';
 import type { Random } from '../../ports/random.js';
 import type { Entry } from '../../raft/types.js';
-import { Scheduler, decodeResult, encodeQuery as encodeTaskQuery, type EndedAttempt, type TaskCommand, type TaskQueryResult, type TaskResult } from '../../tasks/index.js';
+import { Scheduler, decodeCommand as decodeTaskCommand, decodeResult, encodeQuery as encodeTaskQuery, type EndedAttempt, type TaskCommand, type TaskId, type TaskQueryResult, type TaskResult } from '../../tasks/index.js';
 import type { StreamSink } from '../../api/task-backend.js';
 import type { HeartbeatResponse, WorkerStreamEvent } from '../../api/wire-tasks.js';
 import { tasksTag, type KeelNode } from '../keel-node.js';
@@ -84,6 +84,7 @@ export class TaskCoordinator {
     this.node.on({
       onApplied: (entry, result) => this.onApplied(entry, result),
       onLeaderChange: () => this.checkLeadership(),
+      onProposed: (command) => this.onProposed(command),
     });
     const tick = (): void => {
       if (this.stopped) return;
@@ -241,6 +242,26 @@ export class TaskCoordinator {
     } finally {
       this.scheduling = false;
     }
+  }
+
+  /**
+   * A worker's `complete` or `fail` was just proposed: its slot is free once that entry applies.
+   * An assign proposed now lands in the same batch, right after it, so the worker gets its next
+   * task without waiting for a second commit (BullMQ's "complete and fetch next" in one step).
+   * Safety is the state machine's: if the result is refused, so is this assign (no free slot).
+   */
+  private onProposed(command: Uint8Array): void {
+    if (!this.leading || command[0] !== tasksTag) return;
+    const decoded = decodeTaskCommand(command.subarray(1));
+    if (!decoded.ok || (decoded.value.kind !== 'complete' && decoded.value.kind !== 'fail')) return;
+    const lease = this.node.tasks.view.tasks.get(decoded.value.taskId as TaskId)?.lease;
+    if (lease === undefined || lease.attempt !== decoded.value.attempt || !this.links.has(lease.workerId)) return;
+    if (!this.detector.isAvailable(lease.workerId, this.clock.now())) return;
+    const assigns = this.scheduler.schedule({
+      state: this.node.tasks.view, nowMs: this.wallClock.now(), liveWorkers: new Set([lease.workerId]), random: this.random,
+      extraCredits: new Map([[lease.workerId, 1]]), assignMax: 1,
+    });
+    for (const assign of assigns) void this.propose(assign);
   }
 
   private async propose(command: TaskCommand): Promise<TaskResult | undefined> {
