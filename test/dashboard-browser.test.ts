@@ -3,11 +3,13 @@
  * processes: 3 `keel start` nodes and 3 `keel worker`s running a job. The page (served by a node
  * that survives) shows the leader; kill -9 of the leader process; the page shows the new leader
  * and the loss and election on its timeline; kill -9 of a worker shows on the timeline too; the
- * killed node restarts and the page shows it healthy again. Saves docs/img/dashboard.png.
+ * killed node restarts and the page shows it healthy again. Saves a screenshot in the OS temp
+ * directory; KEEL_UPDATE_SCREENSHOT=1 writes docs/img/dashboard.png (the README's) instead.
  *
  * Skipped when /usr/bin/chromium is missing (`apt-get install -y chromium`; .ci/run installs it).
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,7 +20,9 @@ const chromiumPath = '/usr/bin/chromium';
 const haveChromium = existsSync(chromiumPath);
 if (!haveChromium) console.warn(`dashboard-browser.test.ts: SKIPPED, no Chromium at ${chromiumPath} (install it with: apt-get install -y chromium)`);
 
-const screenshotPath = join(import.meta.dirname, '..', 'docs', 'img', 'dashboard.png');
+const screenshotPath = process.env.KEEL_UPDATE_SCREENSHOT === '1'
+  ? join(import.meta.dirname, '..', 'docs', 'img', 'dashboard.png')
+  : join(tmpdir(), 'keel-dashboard.png');
 const tasksModule = 'test/fixtures/tasks.ts';
 
 let cluster: ProcessCluster | undefined;
