@@ -42,18 +42,23 @@ export function registerJobCommands(program: Command): Command {
     let retries = 0;
     let last: Extract<JobEvent, { type: 'progress' }> | undefined;
     for await (const event of handle.events()) {
-      if (event.type === 'task' && (event.event === 'retry' || event.event === 'deadLettered')) retries += 1;
+      if (event.type === 'task' && event.event === 'retry') retries += 1;
       if (event.type === 'progress') last = event;
       if (last !== undefined) {
         const c = last.counts;
-        bar.update({ done: c.succeeded + c.failed + c.deadLettered + c.cancelled, total, note: `running ${c.running}${retries > 0 ? `, retried ${retries}` : ''}` });
+        const notes = [`running ${c.running}`, retries > 0 ? `retries ${retries}` : '', c.deadLettered > 0 ? `dead-lettered ${c.deadLettered}` : ''];
+        bar.update({ done: c.succeeded + c.failed + c.deadLettered + c.cancelled, total, note: notes.filter((n) => n !== '').join(', ') });
       }
     }
     const final = await handle.status();
     const c = final.counts;
     bar.finish({ done: c.succeeded + c.failed + c.deadLettered + c.cancelled, total });
     writeOut(`job ${final.jobId} ${final.state}: ${c.succeeded} succeeded, ${c.deadLettered} dead-lettered, ${c.failed} failed, ${c.cancelled} cancelled`);
-    if (final.state !== 'succeeded') process.exitCode = 1;
+    if (final.state !== 'succeeded') {
+      const dead = final.tasks.find((t) => t.status === 'deadLettered');
+      if (dead !== undefined) writeOut(`first dead letter: keel job status ${final.jobId} --json, or GET /v1/tasks/${final.jobId}/${dead.id} for its last error`);
+      process.exitCode = 1;
+    }
   }));
 
   withClientFlags(job.command('status').description('a job\'s state, counts and tasks').argument('<jobId>').option('--json', 'print JSON', false))
