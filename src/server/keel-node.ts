@@ -36,6 +36,8 @@ export interface KeelNodeDeps {
 
 export interface NodeEvents {
   onApplied?(entry: Entry, result: Uint8Array): void;
+  /** An applied task-engine entry, its result decoded once for every listener. */
+  onTaskApplied?(result: TaskResult): void;
   onLeaderChange?(leader: NodeId | undefined, term: number): void;
   onDiverged?(detail: { peer: NodeId; index: number; ours: string; theirs: string }): void;
   /** A proposal of this leader applied, `seconds` after it was proposed. */
@@ -282,6 +284,11 @@ export class KeelNode {
   private afterApply(entry: Entry, digest: () => string, result: Uint8Array): void {
     this.digests.record(entry.index, digest);
     for (const e of this.events) e.onApplied?.(entry, result);
+    if (entry.data[0] === tasksTag && this.events.some((e) => e.onTaskApplied !== undefined)) {
+      // Commands are never queries, so an applied result is a command result or an error.
+      const decoded = decodeTaskResult(result) as TaskResult;
+      for (const e of this.events) e.onTaskApplied?.(decoded);
+    }
   }
 
   /** Diverged replicas report through the checker; the leader's listeners see it too. */

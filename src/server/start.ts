@@ -11,12 +11,11 @@ import { dashboardRoutes } from '../dashboard/index.js';
 import { describeError } from '../core/errors.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
 import { systemClock, systemTimers, systemWallClock } from '../runtime/system-clock.js';
-import { decodeResult as decodeTaskResult } from '../tasks/index.js';
 import { TcpTransport } from '../transport/index.js';
 import { NodeBackend } from './backend.js';
 import type { NodeConfig } from './config.js';
 import { NodeDashboardSource } from './dashboard-source.js';
-import { KeelNode, tasksTag } from './keel-node.js';
+import { KeelNode } from './keel-node.js';
 import { createLogger, type Logger } from './logger.js';
 import { Lessor } from './lessor.js';
 import { MemberDirectory } from './member-directory.js';
@@ -110,9 +109,7 @@ export async function startNode(config: NodeConfig, options: { logger?: Logger; 
   const taskBackend = new NodeTaskBackend(node, coordinator, jobEvents, systemWallClock, metrics);
   const dashboard = new NodeDashboardSource(node, () => backend.cluster(), () => metrics.writeTotals, systemWallClock);
   node.on({
-    onApplied: (entry, result) => {
-      if (entry.data[0] !== tasksTag) return;
-      const applied = decodeTaskResult(result);
+    onTaskApplied: (applied) => {
       if (applied.kind === 'complete' && !applied.duplicate) dashboard.countCompleted();
     },
   });

@@ -11,7 +11,6 @@ import { KeelError, describeError } from '../../core/errors.js';
 import { PhiAccrualDetector, Suspicions, type PhiAccrualOptionsInput } from '../../membership/index.js';
 import type { Clock, Timers } from '../../ports/clock.js';
 import type { Random } from '../../ports/random.js';
-import type { Entry } from '../../raft/types.js';
 import { Scheduler, decodeCommand as decodeTaskCommand, decodeResult, encodeQuery as encodeTaskQuery, type EndedAttempt, type TaskCommand, type TaskId, type TaskQueryResult, type TaskResult } from '../../tasks/index.js';
 import type { StreamSink } from '../../api/task-backend.js';
 import type { HeartbeatResponse, WorkerStreamEvent } from '../../api/wire-tasks.js';
@@ -82,7 +81,7 @@ export class TaskCoordinator {
 
   start(): void {
     this.node.on({
-      onApplied: (entry, result) => this.onApplied(entry, result),
+      onTaskApplied: (result) => this.onTaskApplied(result),
       onLeaderChange: () => this.checkLeadership(),
       onProposed: (command) => this.onProposed(command),
     });
@@ -275,9 +274,7 @@ export class TaskCoordinator {
   }
 
   /** Every node applies every entry; only the leader's links deliver. */
-  private onApplied(entry: Entry, resultBytes: Uint8Array): void {
-    if (entry.data[0] !== tasksTag) return;
-    const result = decodeResult(resultBytes);
+  private onTaskApplied(result: TaskResult): void {
     switch (result.kind) {
       case 'assign':
         this.sendLease(result.lease.workerId, result.taskId, result);

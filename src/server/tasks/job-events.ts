@@ -6,9 +6,8 @@
 import type { StreamSink } from '../../api/task-backend.js';
 import type { JobEvent } from '../../api/wire-tasks.js';
 import type { Timers } from '../../ports/clock.js';
-import type { Entry } from '../../raft/types.js';
-import { decodeResult, jobState, type EndedAttempt, type JobId, type TaskResult } from '../../tasks/index.js';
-import { tasksTag, type KeelNode } from '../keel-node.js';
+import { jobState, type EndedAttempt, type JobId, type TaskResult } from '../../tasks/index.js';
+import type { KeelNode } from '../keel-node.js';
 
 const subscribersMax = 10_000;
 const flushMs = 50;
@@ -20,7 +19,7 @@ export class JobEventHub {
   private flushScheduled = false;
 
   constructor(private readonly node: KeelNode, private readonly timers: Timers) {
-    node.on({ onApplied: (entry, result) => this.onApplied(entry, result) });
+    node.on({ onTaskApplied: (result) => this.onTaskApplied(result) });
   }
 
   /** Starts with the job's current progress; undefined when the job is unknown here. */
@@ -51,9 +50,9 @@ export class JobEventHub {
     return job === undefined ? undefined : { type: 'progress', jobId, state: jobState(job), counts: { ...job.counts } };
   }
 
-  private onApplied(entry: Entry, resultBytes: Uint8Array): void {
-    if (this.subscribers.size === 0 || entry.data[0] !== tasksTag) return;
-    for (const event of taskEvents(decodeResult(resultBytes) as TaskResult)) {
+  private onTaskApplied(result: TaskResult): void {
+    if (this.subscribers.size === 0) return;
+    for (const event of taskEvents(result)) {
       if (!this.subscribers.has(event.jobId)) continue;
       let list = this.pending.get(event.jobId);
       if (list === undefined) this.pending.set(event.jobId, (list = []));
