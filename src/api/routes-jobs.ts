@@ -5,14 +5,13 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { idLengthMax, maxAttemptsMax, resultsPageMax, schedulingPolicies } from '../tasks/index.js';
-import { parse } from './routes-kv.js';
+import { consistencyQuery as consistency, parse } from './routes-kv.js';
 import { openSse, trackStreams } from './sse.js';
 import type { TaskApiBackend } from './task-backend.js';
 import type { SubmitJobRequest } from './wire-tasks.js';
 
 export const taskIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : or -').max(idLengthMax);
 const durationMs = z.number().int().min(1).max(7 * 24 * 3600 * 1000);
-const consistency = z.strictObject({ consistency: z.enum(['linearizable', 'serializable']).default('linearizable') });
 
 const submitBody = z.strictObject({
   jobId: taskIdSchema.optional(),

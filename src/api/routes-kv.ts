@@ -7,7 +7,8 @@ import { ApiError, kvErrorToApi } from './errors.js';
 import { sessionOf } from './session.js';
 import type { CasResponse, DeleteResponse, GetResponse, PutResponse, RangeResponse, TxnOpResult, TxnResponse } from './wire.js';
 
-const consistencyQuery = z.strictObject({ consistency: z.enum(['linearizable', 'serializable']).default('linearizable') });
+/** `?consistency=linearizable|serializable` (default linearizable), the query of every read route. */
+export const consistencyQuery = z.strictObject({ consistency: z.enum(['linearizable', 'serializable']).default('linearizable') });
 const casBody = z.strictObject({ expect: z.string().nullable(), value: z.string() });
 const leaseId = z.string().refine(isLeaseId, 'not a lease id');
 const putQuery = z.strictObject({ lease: leaseId.optional() });

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { parse } from './routes-kv.js';
+import { consistencyQuery as consistency, parse } from './routes-kv.js';
 import { taskIdSchema } from './routes-jobs.js';
 import { openSse, trackStreams } from './sse.js';
 import type { TaskApiBackend } from './task-backend.js';
@@ -25,7 +25,6 @@ const checkpointBody = z.strictObject({
 }).refine((b) => b.state !== undefined || b.step !== undefined, 'give state, step or both');
 const completeBody = z.strictObject({ attempt, output: z.json() });
 const failBody = z.strictObject({ attempt, error: z.strictObject({ message: z.string(), stack: z.string().optional(), retryable: z.boolean() }) });
-const consistency = z.strictObject({ consistency: z.enum(['linearizable', 'serializable']).default('linearizable') });
 
 export function registerWorkerRoutes(app: FastifyInstance, backend: TaskApiBackend): void {
   const open = trackStreams(app);

@@ -33,3 +33,8 @@ export async function readTextCapped(response: Response, maxBytes: number, endpo
     text += decoder.decode(chunk, { stream: true });
   }
 }
+
+/** A JSON request body for a call. */
+export function jsonBody(value: unknown): { readonly contentType: string; readonly text: string } {
+  return { contentType: 'application/json', text: JSON.stringify(value) };
+}

@@ -6,6 +6,7 @@ import {
   type LeaseRevokeResponse, type MemberAddRequest, type PutResponse, type RangeResponse, type TxnRequest, type TxnResponse, type WatchEvent,
 } from '../api/wire.js';
 import type { WorkerListResponse } from '../api/wire-tasks.js';
+import { jsonBody } from './body.js';
 import { Caller, type CallResult, type CallSpec } from './caller.js';
 import { EndpointPool } from './endpoints.js';
 import { JobsApi } from './jobs.js';
@@ -29,7 +30,6 @@ export interface PutOptions {
 
 type WriteSpec = Omit<CallSpec, 'headers' | 'retry'>;
 
-const jsonBody = (value: unknown): NonNullable<CallSpec['body']> => ({ contentType: 'application/json', text: JSON.stringify(value) });
 const kvPath = (key: string): string => `/v1/kv/${encodeURIComponent(checkKey(key))}`;
 const noop = (): void => undefined;
 

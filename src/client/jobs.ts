@@ -8,6 +8,7 @@ import type {
 } from '../api/wire-tasks.js';
 import { mapReduceJob, type MapReduceSpec } from '../tasks/map-reduce.js';
 import { sleep } from './backoff.js';
+import { jsonBody } from './body.js';
 import type { Caller, CallResult } from './caller.js';
 import type { EndpointPool } from './endpoints.js';
 import { KeelClientError, isKeelClientError } from './errors.js';
@@ -26,7 +27,6 @@ export interface EventsOptions {
   readonly signal?: AbortSignal;
 }
 
-const jsonBody = (value: unknown): { contentType: string; text: string } => ({ contentType: 'application/json', text: JSON.stringify(value) });
 const jobPath = (jobId: string): string => `/v1/jobs/${encodeURIComponent(jobId)}`;
 
 /** A job that ended failed or cancelled: `job` holds its final counts and per-task state. */

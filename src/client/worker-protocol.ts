@@ -8,6 +8,7 @@ import type {
   CheckpointRequest, CheckpointResponse, CompleteRequest, CompleteResponse, FailRequest, FailResponse, HeartbeatResponse,
   RegisterWorkerRequest, RegisterWorkerResponse, WorkerStreamEvent,
 } from '../api/wire-tasks.js';
+import { jsonBody } from './body.js';
 import type { Caller } from './caller.js';
 import type { EndpointPool } from './endpoints.js';
 import { KeelClientError, isKeelClientError } from './errors.js';
@@ -23,7 +24,6 @@ export interface WorkerProtocolDeps {
   readonly learnMembers: () => Promise<unknown>;
 }
 
-const jsonBody = (value: unknown): { contentType: string; text: string } => ({ contentType: 'application/json', text: JSON.stringify(value) });
 const taskPath = (taskId: string): string => {
   const slash = taskId.indexOf('/');
   return `/v1/tasks/${encodeURIComponent(taskId.slice(0, slash))}/${encodeURIComponent(taskId.slice(slash + 1))}`;
