@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { KeelClient } from '../src/client/index.js';
 import { freePorts } from '../src/runtime/free-ports.js';
-import { LatencyRecorder } from './measure.js';
+import { LatencyRecorder, sleep } from './measure.js';
 import { projectRoot } from './tasks-bullmq-module.js';
 import { spawnChild, stopChild, type Child } from './tasks-bullmq-procs.js';
 
@@ -153,8 +153,4 @@ export async function runKeelWorkerFailover(cluster: KeelBenchCluster, samples: 
     medianMs: sorted[Math.floor(sorted.length / 2)] ?? 0, samples: times,
     settings: 'keel defaults: worker heartbeat 100 ms, phi-accrual threshold 8, a closed lease stream is an immediate signal; standby worker already registered',
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -3,59 +3,23 @@
  * follower) in the middle of the load. Every acknowledged write must be readable afterwards from
  * every node, including the killed ones after their restart (checkpoint + WAL redo).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KeelClient } from '../src/client/index.js';
-import { freePorts } from './server.test-kit.js';
+import { ProcessCluster } from './process.test-kit.js';
 
-const children = new Set<ChildProcess>();
-let dir: string | undefined;
+const nodeArgs = ['--snapshot-every', '200'];
+let cluster: ProcessCluster | undefined;
 
 afterEach(() => {
-  for (const child of children) child.kill('SIGKILL');
-  children.clear();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-  dir = undefined;
+  cluster?.close();
+  cluster = undefined;
 });
-
-interface Layout { id: string; peer: string; http: string; data: string }
-
-function startProcess(node: Layout, layout: Layout[]): ChildProcess {
-  const peers = layout.map((n) => `${n.id}=${n.peer}`).join(',');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', '--id', node.id, '--listen', node.peer, '--http', node.http, '--peers', peers, '--data', node.data, '--snapshot-every', '200', '--log-level', 'warn'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
-
-async function leaderOf(client: KeelClient, exclude?: string): Promise<string> {
-  const until = Date.now() + 20_000;
-  for (;;) {
-    try {
-      const cluster = await client.cluster();
-      if (cluster.leaderId !== null && cluster.leaderId !== exclude) return cluster.leaderId;
-    } catch {
-      // a node is starting or dying: ask again
-    }
-    if (Date.now() > until) throw new Error('no leader');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('a real 3-process cluster under kill -9', () => {
   it('loses no acknowledged write when the leader and then a follower are killed mid-load', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'keel-proc-'));
-    const ports = await freePorts(6);
-    const layout: Layout[] = ['n1', 'n2', 'n3'].map((id, i) => ({ id, peer: `127.0.0.1:${ports[i]}`, http: `127.0.0.1:${ports[3 + i]}`, data: join(dir!, id) }));
-    const processes = new Map(layout.map((n) => [n.id, startProcess(n, layout)]));
-    const endpoints = layout.map((n) => `http://${n.http}`);
-    const admin = new KeelClient({ endpoints, timeoutMs: 2_000, retries: 20 });
-    const firstLeader = await leaderOf(admin);
+    cluster = await ProcessCluster.start(3, nodeArgs);
+    const { layout, endpoints } = cluster;
+    const firstLeader = await cluster.leader();
 
     const acknowledged = new Map<string, string>();
     let running = true;
@@ -78,17 +42,17 @@ describe('a real 3-process cluster under kill -9', () => {
 
     await new Promise((r) => setTimeout(r, 1_500));
     const before = acks;
-    processes.get(firstLeader)!.kill('SIGKILL');
+    cluster.nodes.get(firstLeader)!.kill('SIGKILL');
     const killedAt = Date.now();
-    const secondLeader = await leaderOf(admin, firstLeader);
+    const secondLeader = await cluster.leader(firstLeader);
     const failoverMs = Date.now() - killedAt;
     await new Promise((r) => setTimeout(r, 1_500));
-    processes.set(firstLeader, startProcess(layout.find((n) => n.id === firstLeader)!, layout));
+    cluster.startNode(firstLeader, nodeArgs);
     const follower = layout.map((n) => n.id).find((id) => id !== firstLeader && id !== secondLeader)!;
     await new Promise((r) => setTimeout(r, 1_500));
-    processes.get(follower)!.kill('SIGKILL');
+    cluster.nodes.get(follower)!.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 1_000));
-    processes.set(follower, startProcess(layout.find((n) => n.id === follower)!, layout));
+    cluster.startNode(follower, nodeArgs);
     await new Promise((r) => setTimeout(r, 1_500));
     running = false;
     await writer;
